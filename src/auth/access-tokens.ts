@@ -1,0 +1,129 @@
+// Access tokens: JWTs that Hasura accepts as they are (contract §2). Verified here with the same
+// key and rules Hasura applies, because only the Authorization header identifies a caller.
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Clock } from '../clock';
+import { UnauthenticatedError } from './errors';
+import type { JwtConfig } from './jwt-config';
+
+export interface TokenSubject {
+  userId: number;
+  username: string;
+  email: string;
+  role: string;
+  sessionId: string;
+}
+
+export interface HasuraClaims {
+  'x-hasura-allowed-roles': string[];
+  'x-hasura-default-role': string;
+  'x-hasura-user-id': string;
+}
+
+export interface AccessTokenPayload {
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  token_type: 'access';
+  sid: string;
+  user_name: string;
+  user_email: string;
+  iss?: string;
+  aud?: string | string[];
+  [namespace: string]: unknown;
+}
+
+/** The verified identity of a caller. */
+export interface Caller {
+  userId: number;
+  role: string;
+  sessionId: string;
+}
+
+export class AccessTokens {
+  constructor(
+    private readonly config: JwtConfig,
+    private readonly ttlSeconds: number,
+    private readonly clock: Clock,
+  ) {}
+
+  sign(subject: TokenSubject): string {
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    const claims: HasuraClaims = {
+      'x-hasura-allowed-roles': [subject.role],
+      'x-hasura-default-role': subject.role,
+      'x-hasura-user-id': String(subject.userId),
+    };
+    const payload: AccessTokenPayload = {
+      sub: String(subject.userId),
+      iat,
+      exp: iat + this.ttlSeconds,
+      jti: randomUUID(),
+      token_type: 'access',
+      sid: subject.sessionId,
+      user_name: subject.username,
+      user_email: subject.email,
+      [this.config.claimsNamespace]: this.config.claimsFormat === 'stringified_json' ? JSON.stringify(claims) : claims,
+    };
+    if (this.config.issuer !== undefined) payload.iss = this.config.issuer;
+    if (this.config.audience !== undefined) payload.aud = this.config.audience;
+    return jwt.sign(payload, this.config.key, { algorithm: this.config.algorithm });
+  }
+
+  /** Verifies signature, algorithm, expiry (zero skew), issuer, audience and the token type. */
+  verify(token: string): Caller {
+    let payload: jwt.JwtPayload | string;
+    try {
+      payload = jwt.verify(token, this.config.key, {
+        algorithms: [this.config.algorithm],
+        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+        clockTolerance: 0,
+        issuer: this.config.issuer,
+        audience: audienceOption(this.config.audience),
+      });
+    } catch {
+      throw new UnauthenticatedError('The access token is invalid or has expired.');
+    }
+    if (typeof payload === 'string' || payload.token_type !== 'access' || typeof payload.exp !== 'number') {
+      throw new UnauthenticatedError('The access token is invalid or has expired.');
+    }
+    const claims = readClaims(payload[this.config.claimsNamespace]);
+    const userId = Number(claims?.['x-hasura-user-id']);
+    if (!claims || !Number.isSafeInteger(userId) || String(userId) !== payload.sub || typeof payload.sid !== 'string') {
+      throw new UnauthenticatedError('The access token is invalid or has expired.');
+    }
+    return { userId, role: claims['x-hasura-default-role'], sessionId: payload.sid };
+  }
+}
+
+function audienceOption(audience: string | string[] | undefined): [string, ...string[]] | string | undefined {
+  if (Array.isArray(audience)) return audience.length ? (audience as [string, ...string[]]) : undefined;
+  return audience;
+}
+
+function readClaims(value: unknown): HasuraClaims | undefined {
+  let claims = value;
+  if (typeof claims === 'string') {
+    try {
+      claims = JSON.parse(claims);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const c = claims as Record<string, unknown>;
+  const allowed = c['x-hasura-allowed-roles'];
+  const role = c['x-hasura-default-role'];
+  if (!Array.isArray(allowed) || typeof role !== 'string' || !allowed.includes(role)) return undefined;
+  if (typeof c['x-hasura-user-id'] !== 'string') return undefined;
+  return c as unknown as HasuraClaims;
+}
+
+/** Extracts the token from exactly `Bearer <jwt>`, as Hasura requires. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header);
+  if (!match) throw new UnauthenticatedError('The Authorization header must be "Bearer <access token>".');
+  return match[1];
+}

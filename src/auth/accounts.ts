@@ -1,0 +1,177 @@
+// Accounts: registration, login, refresh and logout — the rules behind the GraphQL operations,
+// free of GraphQL so that any adapter (resolver, CLI, test) calls the same code.
+import { z } from 'zod';
+import type { Database } from '../db/database';
+import { uniqueViolation } from '../db/database';
+import type { AccessTokens } from './access-tokens';
+import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
+import type { PasswordPolicy } from './password-policy';
+import type { PasswordHasher } from './passwords';
+import type { Sessions } from './sessions';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface RegisteredUser {
+  id: number;
+  username: string;
+  email: string;
+  tokens: TokenPair;
+}
+
+export interface RefreshedTokens {
+  access: string;
+  refresh: string | undefined;
+}
+
+export const MAX_USERNAME_LENGTH = 150;
+export const MAX_EMAIL_LENGTH = 254;
+/** Refresh tokens are 43 characters; anything much longer is not one. */
+const MAX_REFRESH_TOKEN_LENGTH = 256;
+
+// Django's username rule, which the original starter used: letters, digits and @ . + - _
+const username = z
+  .string()
+  .min(1, 'This field may not be blank.')
+  .max(MAX_USERNAME_LENGTH, `Ensure this field has no more than ${MAX_USERNAME_LENGTH} characters.`)
+  .regex(/^[\p{L}\p{N}_.@+-]+$/u, 'Enter a valid username: letters, digits and @ . + - _ only.');
+
+export const email = z
+  .string()
+  .trim()
+  .min(1, 'This field may not be blank.')
+  .max(MAX_EMAIL_LENGTH, `Ensure this field has no more than ${MAX_EMAIL_LENGTH} characters.`)
+  .pipe(z.email('Enter a valid email address.'));
+
+/** Runs a zod schema on one field and collects its reasons under the field's name. */
+export function validateField<T>(fields: FieldErrors, name: string, schema: z.ZodType<T>, value: unknown): T | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  fields[name] = result.error.issues.map((issue) => issue.message);
+  return undefined;
+}
+
+/** Text that cannot be stored or compared safely: NUL bytes (PostgreSQL refuses them) and lone surrogates. */
+export function unsafeText(value: string): boolean {
+  return value.includes('\u0000') || !value.isWellFormed();
+}
+
+interface LoginRow {
+  id: number;
+  username: string;
+  email: string;
+  password_hash: string;
+  is_active: boolean;
+  role_id: number;
+  role: string;
+}
+
+// One indexed lookup; an exact username match wins over an email match, since a username may
+// look like someone else's email.
+const FIND_LOGIN = {
+  name: 'accounts.find_login',
+  text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
+           FROM users u JOIN roles r ON r.id = u.role_id
+          WHERE u.username = $1 OR u.email = $1
+          ORDER BY (u.username = $1) DESC
+          LIMIT 1`,
+};
+
+export class Accounts {
+  constructor(
+    private readonly db: Database,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly sessions: Sessions,
+    private readonly tokens: AccessTokens,
+    private readonly defaultRole: string,
+  ) {}
+
+  async register(input: { username: string; email: string; password: string }): Promise<RegisteredUser> {
+    const fields: FieldErrors = {};
+    const name = validateField(fields, 'username', username, input.username);
+    const address = validateField(fields, 'email', email, input.email);
+    if (unsafeText(input.password)) fields.password = ['This password contains characters that are not allowed.'];
+    else {
+      const reasons = this.policy.check(input.password, { username: input.username, email: input.email });
+      if (reasons.length) fields.password = reasons;
+    }
+    if (!name || !address || Object.keys(fields).length) throw new InvalidInputError(fields);
+
+    const passwordHash = await this.hasher.hash(input.password);
+    let user;
+    try {
+      user = await this.db.prisma.user.create({
+        data: { username: name, email: address, passwordHash, role: { connect: { name: this.defaultRole } } },
+        select: { id: true, username: true, email: true, roleId: true },
+      });
+    } catch (error) {
+      // Two registrations racing for one name: the unique index decides, the loser hears which field.
+      const violation = uniqueViolation(error);
+      if (!violation) throw error;
+      throw new InvalidInputError(
+        violation.constraint.includes('email')
+          ? { email: ['A user with that email already exists.'] }
+          : { username: ['A user with that username already exists.'] },
+      );
+    }
+    const session = await this.sessions.start(user.id, user.roleId);
+    const access = this.tokens.sign({
+      userId: user.id,
+      username: user.username,
+      email: user.email,
+      role: this.defaultRole,
+      sessionId: session.sessionId,
+    });
+    return { id: user.id, username: user.username, email: user.email, tokens: { access, refresh: session.refreshToken } };
+  }
+
+  /** `login` is a username or an email, in any letter case. One answer for every failure. */
+  async login(input: { username: string; password: string }): Promise<TokenPair> {
+    const login = input.username.trim();
+    if (!login || !input.password) {
+      throw new InvalidInputError({
+        ...(login ? {} : { username: ['This field may not be blank.'] }),
+        ...(input.password ? {} : { password: ['This field may not be blank.'] }),
+      });
+    }
+    // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
+    const plausible = login.length <= MAX_EMAIL_LENGTH && !unsafeText(login) && !unsafeText(input.password);
+    const { rows } = plausible
+      ? await this.db.pool.query<LoginRow>({ ...FIND_LOGIN, values: [login] })
+      : { rows: [] as LoginRow[] };
+    const user = rows[0];
+    const matches = await this.hasher.verify(input.password, user?.password_hash);
+    if (!user || !matches || !user.is_active) throw new UnauthenticatedError('Invalid username or password.');
+
+    const session = await this.sessions.start(user.id, user.role_id);
+    const access = this.tokens.sign({
+      userId: user.id,
+      username: user.username,
+      email: user.email,
+      role: user.role,
+      sessionId: session.sessionId,
+    });
+    return { access, refresh: session.refreshToken };
+  }
+
+  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+    this.checkRefreshToken(refreshToken);
+    const result = await this.sessions.refresh(refreshToken);
+    return { access: this.tokens.sign(result.subject), refresh: result.refreshToken };
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    this.checkRefreshToken(refreshToken);
+    await this.sessions.logout(refreshToken);
+  }
+
+  private checkRefreshToken(token: string): void {
+    if (!token) throw new InvalidInputError({ refresh: ['This field may not be blank.'] });
+    if (token.length > MAX_REFRESH_TOKEN_LENGTH || unsafeText(token)) {
+      throw new UnauthenticatedError('The refresh token is invalid or has expired.');
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// Domain failures. Their codes are the contract's `extensions.code` values, so every adapter
+// (GraphQL, webhooks, a CLI) reports the same failure the same way.
+
+export type FieldErrors = Record<string, string[]>;
+
+export abstract class AuthError extends Error {
+  abstract readonly code: string;
+}
+
+/** Invalid input; `fields` maps each input field by its plain name to readable reasons. */
+export class InvalidInputError extends AuthError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(readonly fields: FieldErrors) {
+    super(
+      Object.entries(fields)
+        .map(([field, reasons]) => `${field}: ${reasons.join(' ')}`)
+        .join('; ') || 'Invalid input.',
+    );
+  }
+}
+
+/** Missing, malformed, expired or revoked token, or wrong credentials. One message for all. */
+export class UnauthenticatedError extends AuthError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(message = 'Authentication failed.') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AuthError {
+  readonly code = 'FORBIDDEN';
+}
+
+/** A password-reset token that is wrong, used, expired or for another email. */
+export class InvalidResetTokenError extends AuthError {
+  readonly code = 'INVALID_TOKEN';
+  constructor() {
+    super('The password reset link is invalid or has expired.');
+  }
+}
+
+export class RateLimitedError extends AuthError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  constructor(readonly retryAfter: number) {
+    super(`Too many attempts. Try again in ${retryAfter} seconds.`);
+  }
+}

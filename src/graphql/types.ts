@@ -1,0 +1,69 @@
+// Output types. Names and shapes are the original Hasura actions' (contract §1): existing client
+// documents must keep working, so they are not renamed to house style.
+import { Field, Int, ObjectType } from 'type-graphql';
+
+@ObjectType('UserToken', { description: 'A fresh pair: a short-lived access token and the refresh token of a new session.' })
+export class UserToken {
+  @Field({ description: 'JWT for the Authorization header (Bearer), accepted by Hasura as is.' })
+  access!: string;
+
+  @Field({ description: 'Opaque refresh token: keep it secret; exchange it with user_refresh.' })
+  refresh!: string;
+}
+
+@ObjectType('User', { description: 'A newly registered user, already signed in.' })
+export class User {
+  @Field(() => Int)
+  id!: number;
+
+  @Field()
+  username!: string;
+
+  @Field()
+  email!: string;
+
+  @Field(() => UserToken)
+  tokens!: UserToken;
+}
+
+@ObjectType('UserAccessToken', { description: 'A new access token; with rotation on, also the refresh token that replaces the one sent.' })
+export class UserAccessToken {
+  @Field()
+  access!: string;
+
+  @Field(() => String, { nullable: true, description: 'Set when REFRESH_TOKEN_ROTATION is on: use it for the next refresh.' })
+  refresh!: string | null;
+}
+
+@ObjectType('ChangePasswordStatus')
+export class ChangePasswordStatus {
+  @Field({ description: '"success"' })
+  status!: string;
+
+  @Field(() => Int, { description: '200' })
+  code!: number;
+}
+
+@ObjectType('ResetStatus')
+export class ResetStatus {
+  @Field({ description: '"OK"' })
+  status!: string;
+}
+
+@ObjectType('ResetConfirmStatus')
+export class ResetConfirmStatus {
+  @Field({ description: '"OK"' })
+  status!: string;
+}
+
+@ObjectType('LogoutStatus')
+export class LogoutStatus {
+  @Field({ description: '"OK"' })
+  status!: string;
+}
+
+@ObjectType('sampleOutput')
+export class SampleOutput {
+  @Field({ description: 'Whether the food is a hot dog.' })
+  hotdog!: boolean;
+}

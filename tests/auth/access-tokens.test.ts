@@ -1,0 +1,146 @@
+import jwt from 'jsonwebtoken';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { hasuraVerify, type HasuraJwtSecret } from '../support/hasura-jwt';
+import { CHANGE_PASSWORD, REGISTER, SAMPLE } from '../support/operations';
+import { startTestService, TEST_JWT_KEY, type TestService } from '../support/service';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+async function withService<T>(secret: HasuraJwtSecret, fn: (s: TestService) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const service = await startTestService(db, { env: { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify(secret), ...env } });
+  try {
+    return await fn(service);
+  } finally {
+    await service.stop();
+  }
+}
+
+let counter = 0;
+async function registerUser(service: TestService) {
+  counter += 1;
+  const res = await service.gql<{ user_register: { id: number; tokens: { access: string; refresh: string } } }>(REGISTER, {
+    arg: { username: `claims${counter}`, email: `claims${counter}@example.com`, password: 'a long enough password' },
+  });
+  expect(res.errors).toBeUndefined();
+  return res.data!.user_register;
+}
+
+describe('access tokens are accepted by Hasura as they are', () => {
+  it.each<[string, HasuraJwtSecret]>([
+    ['json claims (default namespace)', { type: 'HS256', key: TEST_JWT_KEY }],
+    ['stringified_json claims', { type: 'HS256', key: TEST_JWT_KEY, claims_format: 'stringified_json' }],
+    ['a custom namespace, HS384, issuer and audience', { type: 'HS384', key: TEST_JWT_KEY, claims_namespace: 'hasura', issuer: 'auth.example.com', audience: 'my-app' }],
+    ['HS512 with a list of audiences', { type: 'HS512', key: TEST_JWT_KEY + TEST_JWT_KEY, audience: ['a', 'b'] }],
+  ])('with %s', async (_, secret) => {
+    await withService(secret, async (service) => {
+      const user = await registerUser(service);
+      const now = Math.floor(Date.now() / 1000);
+      const session = hasuraVerify(user.tokens.access, secret, now);
+      expect(session.allowedRoles).toEqual(['user']);
+      expect(session.defaultRole).toBe('user');
+      expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id) });
+
+      const p = session.payload;
+      expect(p).toMatchObject({ sub: String(user.id), token_type: 'access', user_name: `claims${counter}`, user_email: `claims${counter}@example.com` });
+      expect(typeof p.jti).toBe('string');
+      expect(typeof p.sid).toBe('string');
+      expect(p.iat).toBeLessThanOrEqual(now);
+      expect(p.exp).toBe((p.iat as number) + 15 * 60);
+      if (secret.issuer) expect(p.iss).toBe(secret.issuer);
+
+      // The service accepts its own token on an authenticated operation.
+      const sample = await service.gql(SAMPLE, { food: 'hot dog' }, { authorization: `Bearer ${user.tokens.access}` });
+      expect(sample.data).toEqual({ action_sample: { hotdog: true } });
+    });
+  });
+
+  it('uses ACCESS_TOKEN_TTL for exp', async () => {
+    await withService({ type: 'HS256', key: TEST_JWT_KEY }, async (service) => {
+      const user = await registerUser(service);
+      const p = hasuraVerify(user.tokens.access, { type: 'HS256', key: TEST_JWT_KEY }).payload;
+      expect((p.exp as number) - (p.iat as number)).toBe(300);
+    }, { ACCESS_TOKEN_TTL: '5m' });
+  });
+
+  it('keeps the role a user has in the database', async () => {
+    await withService({ type: 'HS256', key: TEST_JWT_KEY }, async (service) => {
+      const user = await registerUser(service);
+      await service.services.db.prisma.user.update({ where: { id: user.id }, data: { role: { connect: { name: 'manager' } } } });
+      const res = await service.gql<{ user_login: { access: string } }>(`query($arg: UserLogin!) { user_login(arg: $arg) { access } }`, {
+        arg: { username: `claims${counter}`, password: 'a long enough password' },
+      });
+      const session = hasuraVerify(res.data!.user_login.access, { type: 'HS256', key: TEST_JWT_KEY });
+      expect(session.defaultRole).toBe('manager');
+      expect(session.allowedRoles).toEqual(['manager']);
+    });
+  });
+});
+
+describe('operations that need a caller refuse anything but a valid access token', () => {
+  let service: TestService;
+  let user: { id: number; tokens: { access: string; refresh: string } };
+  const secret = { type: 'HS256' as const, key: TEST_JWT_KEY };
+
+  beforeAll(async () => {
+    service = await startTestService(db);
+    user = await registerUser(service);
+  });
+  afterAll(() => service.stop());
+
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const sign = (payload: Record<string, unknown>, key = TEST_JWT_KEY) => jwt.sign(payload, key, { algorithm: 'HS256' });
+  const validPayload = () => {
+    const { payload } = hasuraVerify(user.tokens.access, secret);
+    return payload;
+  };
+
+  const cases: [string, () => Record<string, string>][] = [
+    ['no token', () => ({})],
+    ['a malformed header', () => ({ authorization: `Token ${user.tokens.access}` })],
+    ['a bearer without a token', () => ({ authorization: 'Bearer ' })],
+    ['a bearer of garbage', () => ({ authorization: 'Bearer not.a.jwt' })],
+    ['alg none', () => {
+      const [, payload] = user.tokens.access.split('.');
+      return { authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${payload}.` };
+    }],
+    ['a token signed with another key', () => ({ authorization: `Bearer ${sign(validPayload(), 'another-key-that-is-also-long-enough-0123')}` })],
+    ['an expired token', () => {
+      const now = Math.floor(Date.now() / 1000);
+      return { authorization: `Bearer ${sign({ ...validPayload(), iat: now - 100, exp: now - 1 })}` };
+    }],
+    ['a tampered payload', () => {
+      const [header, , signature] = user.tokens.access.split('.');
+      const forged = { ...validPayload(), sub: '1', 'https://hasura.io/jwt/claims': { 'x-hasura-allowed-roles': ['admin'], 'x-hasura-default-role': 'admin', 'x-hasura-user-id': '1' } };
+      return { authorization: `Bearer ${header}.${b64(forged)}.${signature}` };
+    }],
+    ['a refresh token presented as access', () => ({ authorization: `Bearer ${user.tokens.refresh}` })],
+    ['a validly signed token that is not an access token', () => ({ authorization: `Bearer ${sign({ ...validPayload(), token_type: 'refresh' })}` })],
+    ['an HS512 token when HS256 is configured', () => ({
+      authorization: `Bearer ${jwt.sign(validPayload(), TEST_JWT_KEY, { algorithm: 'HS512' })}`,
+    })],
+    ['x-hasura-user-id and x-hasura-role headers without a token', () => ({ 'x-hasura-user-id': String(user.id), 'x-hasura-role': 'user' })],
+  ];
+
+  it.each(cases)('action_sample with %s: UNAUTHENTICATED', async (_, headers) => {
+    const res = await service.gql(SAMPLE, { food: 'hotdog' }, headers());
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(res.data?.action_sample ?? null).toBeNull();
+  });
+
+  it.each(cases)('user_change_password with %s: UNAUTHENTICATED', async (_, headers) => {
+    const res = await service.gql(CHANGE_PASSWORD, { arg: { old_password: 'a long enough password', new_password: 'another long password' } }, headers());
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('the same request with the real token succeeds (the cases above fail for the reason named)', async () => {
+    const res = await service.gql(SAMPLE, { food: 'salad' }, { authorization: `Bearer ${user.tokens.access}` });
+    expect(res.data).toEqual({ action_sample: { hotdog: false } });
+    // And a hand-built token with the right key is accepted, so the forgeries fail on their flaw alone.
+    const resigned = sign(validPayload());
+    expect((await service.gql(SAMPLE, { food: 'x' }, { authorization: `Bearer ${resigned}` })).errors).toBeUndefined();
+  });
+});
