@@ -3,6 +3,7 @@
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordPolicy } from './auth/password-policy';
+import { ResetTokens } from './auth/password-reset-tokens';
 import { PasswordHasher } from './auth/passwords';
 import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
@@ -18,6 +19,7 @@ export interface Services {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
+  resetTokens: ResetTokens;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock): Services {
@@ -34,5 +36,6 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts };
+  const resetTokens = new ResetTokens(config.jwt.key);
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens };
 }

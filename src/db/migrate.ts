@@ -235,7 +235,6 @@ function instantiateEngine(): EngineInstance {
     return `${kind} ${name}`;
   });
   if (/^export\b/m.test(body)) throw new Error('Unexpected export in @prisma/schema-engine-wasm glue');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the package's own code, see above
   const evaluate = new Function(`"use strict";\n${body}\nreturn { ${names.join(', ')} };`) as () => Glue;
   const glue = evaluate();
 
