@@ -95,7 +95,6 @@ test('creates a database with citext and keeps data across close and reopen', as
     expect.stringMatching(/^embedded database opened in \d+ ms: /),
     expect.stringMatching(/^embedded database closed in \d+ ms$/),
   ]);
-  console.log(logs.join('\n'));
 });
 
 test('a second start in the same process fails fast while the first is open', async () => {
