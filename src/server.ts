@@ -1,5 +1,5 @@
-// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, and (later)
-// the event webhooks. Built from explicit services so tests run the real thing on a free port.
+// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, metrics, and
+// (later) the event webhooks. Built from explicit services so tests run the real thing on a free port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -9,6 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
+import { metricsEndpoint, requestMetrics } from './http/metrics';
 import { requestLogger, requestNotes } from './http/request-log';
 import { createErrorFormatter } from './graphql/errors';
 import { buildAuthSchema } from './graphql/schema';
@@ -51,6 +52,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   await apollo.start();
 
   app.use(requestLogger(logger));
+  app.use(requestMetrics(services.metrics));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -59,6 +61,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
     const ready = !stopping && (await services.db.ping());
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
+
+  app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
 
   app.use(
     '/graphql',

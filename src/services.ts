@@ -9,6 +9,7 @@ import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import { Metrics } from './metrics';
 
 export interface Services {
   config: Config;
@@ -20,9 +21,11 @@ export interface Services {
   policy: PasswordPolicy;
   accounts: Accounts;
   resetTokens: ResetTokens;
+  metrics: Metrics;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock): Services {
+  const metrics = new Metrics(db.pool);
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
   const sessions = new Sessions(
     db.pool,
@@ -35,7 +38,7 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole);
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, metrics);
   const resetTokens = new ResetTokens(config.jwt.key);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens };
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, metrics };
 }

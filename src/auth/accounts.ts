@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/database';
 import { uniqueViolation } from '../db/database';
+import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
 import type { PasswordPolicy } from './password-policy';
@@ -87,6 +88,7 @@ export class Accounts {
     private readonly sessions: Sessions,
     private readonly tokens: AccessTokens,
     private readonly defaultRole: string,
+    private readonly metrics: Pick<Metrics, 'loginFailures'>,
   ) {}
 
   async register(input: { username: string; email: string; password: string }): Promise<RegisteredUser> {
@@ -144,7 +146,10 @@ export class Accounts {
       : { rows: [] as LoginRow[] };
     const user = rows[0];
     const matches = await this.hasher.verify(input.password, user?.password_hash);
-    if (!user || !matches || !user.is_active) throw new UnauthenticatedError('Invalid username or password.');
+    if (!user || !matches || !user.is_active) {
+      this.metrics.loginFailures.inc();
+      throw new UnauthenticatedError('Invalid username or password.');
+    }
 
     const session = await this.sessions.start(user.id, user.role_id);
     const access = this.tokens.sign({
