@@ -31,6 +31,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   const { config } = services;
   const app = express();
   app.disable('x-powered-by');
+  // Which X-Forwarded-For entries name the client (req.ip); see Config.trustProxy.
+  app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   let stopping = false;
 
@@ -50,6 +52,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     ],
   });
   await apollo.start();
+  services.limits.startSweeping((err) => logger.warn({ err }, 'could not delete expired rate-limit counters'));
 
   app.use(requestLogger(logger));
   app.use(requestMetrics(services.metrics));
@@ -64,11 +67,14 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
 
+  // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
+  const clientOf = (ip: string | undefined) => (config.trustProxy === false ? undefined : ip);
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => createContext(services, req.headers.authorization, requestNotes(res)),
+      context: async ({ req, res }) =>
+        createContext(services, req.headers.authorization, requestNotes(res), { client: clientOf(req.ip) }),
     }),
   );
 
@@ -88,6 +94,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     },
     stop() {
       stopping = true;
+      services.limits.stop();
       // The drain plugin closes the listener, waits for in-flight requests, then cuts idle ones.
       stopped ??= apollo.stop().then(() => services.db.close());
       return stopped;
