@@ -11,6 +11,7 @@ import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
 import { metricsEndpoint, requestMetrics } from './http/metrics';
 import { requestLogger, requestNotes } from './http/request-log';
+import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
 import { buildAuthSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -56,6 +57,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   app.use(requestLogger(logger));
   app.use(requestMetrics(services.metrics));
+  app.use(securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -69,8 +71,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
   const clientOf = (ip: string | undefined) => (config.trustProxy === false ? undefined : ip);
+  const cors = graphqlCors(config.corsOrigins);
   app.use(
     '/graphql',
+    ...(cors ? [cors] : []),
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
