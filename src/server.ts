@@ -1,5 +1,6 @@
-// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, metrics, and
-// (later) the event webhooks. Built from explicit services so tests run the real thing on a free port.
+// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, metrics, the
+// browser playground, and (later) the event webhooks. Built from explicit services so tests run
+// the real thing on a free port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -10,6 +11,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
 import { metricsEndpoint, requestMetrics } from './http/metrics';
+import { playground } from './http/playground';
 import { requestLogger, requestNotes } from './http/request-log';
 import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
@@ -68,6 +70,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   });
 
   app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
+
+  if (config.playground) app.use(playground(config.appName));
 
   // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
   const clientOf = (ip: string | undefined) => (config.trustProxy === false ? undefined : ip);

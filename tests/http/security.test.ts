@@ -1,7 +1,13 @@
-// Security headers on every answer, and CORS for browser clients.
+// Security headers on every answer, CORS for browser clients, and the playground's page and assets
+// (served by the service itself, under a policy that allows only what the page needs).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { originAllowed } from '../../src/http/security';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestService, type TestService } from '../support/service';
+
+const HASURA_QUERY_BODY = readFileSync(path.resolve(__dirname, '../fixtures/hasura/introspection-request-body.json'), 'utf8');
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
 let db: TestDatabase;
 let service: TestService;
@@ -85,5 +91,68 @@ describe('CORS', () => {
     expect(originAllowed(allowed, 'http://localhost:3000.evil.io')).toBe(false);
     expect(originAllowed(allowed, 'http://localhost.evil.io')).toBe(false);
     expect(originAllowed(allowed, 'https://localhost:3000')).toBe(false);
+  });
+});
+
+describe('playground', () => {
+  it('serves GraphiQL to a browser at GET /graphql, under a same-origin-only policy', async () => {
+    const response = await fetch(`${service.url}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp.split(';').sort()).toEqual(
+      [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "font-src 'self' data:",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ].sort(),
+    );
+    expect(csp).not.toContain('unsafe');
+    const html = await response.text();
+    // No inline script, and nothing from another origin.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // The empty data: icon spares the browser a request for /favicon.ico.
+    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((url) => url !== 'data:,');
+    expect(urls.length).toBeGreaterThanOrEqual(6);
+    for (const url of urls) {
+      expect(url).toMatch(/^playground\//);
+      const asset = await fetch(new URL(url, `${service.url}/graphql`));
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(url.endsWith('.css') ? /^text\/css/ : /^(text|application)\/javascript/);
+    }
+  });
+
+  it('leaves GraphQL over GET and POST to the GraphQL server', async () => {
+    const get = await fetch(`${service.url}/graphql?query=%7B__typename%7D`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+    // Hasura's introspection request, as Hasura sends it.
+    const introspection = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HASURA_QUERY_BODY });
+    expect(introspection.status).toBe(200);
+    expect(((await introspection.json()) as { data: { __schema: { queryType: { name: string } } } }).data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('redirects /graphql/ to /graphql, where its relative asset URLs resolve', async () => {
+    const response = await fetch(`${service.url}/graphql/?query=x`, { headers: { accept: BROWSER_ACCEPT }, redirect: 'manual' });
+    expect(response.status).toBe(301);
+    expect(new URL(response.headers.get('location')!, `${service.url}/graphql/`).toString()).toBe(`${service.url}/graphql?query=x`);
+  });
+
+  it('is not served with PLAYGROUND=false', async () => {
+    const closed = await startTestService(db, { env: { PLAYGROUND: 'false' } });
+    try {
+      const page = await fetch(`${closed.url}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+      expect(page.headers.get('content-type')).not.toMatch(/^text\/html/);
+      expect((await fetch(`${closed.url}/playground/graphiql.js`)).status).toBe(404);
+      expect((await post(closed.url)).status).toBe(200);
+    } finally {
+      await closed.stop();
+    }
   });
 });
