@@ -2,6 +2,7 @@
 // A bad value stops start-up with one line naming the variable (`ConfigError`).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
@@ -49,6 +50,41 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   playground: boolean;
   shutdownTimeout: number;
+  /**
+   * Which proxies' `X-Forwarded-For` to believe (Express's `trust proxy`): `false` — the client's
+   * address is unknown (behind Hasura every request comes from Hasura), so per-client limits are
+   * off; a hop count (0: clients connect directly); `true` (the left-most address); or a list of
+   * trusted proxy addresses and subnets.
+   */
+  trustProxy: TrustProxy;
+  /** Browser origins allowed to call `POST /graphql` cross-origin: `*`, or exact origins (`:*` = any port). */
+  corsOrigins: '*' | string[];
+  rateLimits: RateLimitConfig;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+}
+
+export type TrustProxy = boolean | number | string[];
+
+/** `points` events per `duration` seconds; `undefined` = no limit. */
+export interface RateLimit {
+  points: number;
+  duration: number;
+}
+
+export interface RateLimitConfig {
+  /** Failed logins per account; a success clears them. */
+  login: RateLimit | undefined;
+  /** Failed logins per client address (TRUST_PROXY only). */
+  loginPerClient: RateLimit | undefined;
+  /** Registrations per client address (TRUST_PROXY only). */
+  registerPerClient: RateLimit | undefined;
+  /** Reset requests per email; over it the request is silently dropped. */
+  resetRequest: RateLimit | undefined;
+  /** Reset requests per client address (TRUST_PROXY only); silently dropped too. */
+  resetRequestPerClient: RateLimit | undefined;
+  /** Reset token checks (validate and confirm together) per email. */
+  resetAttempt: RateLimit | undefined;
 }
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -81,6 +117,75 @@ const duration = (min: number) =>
       return seconds;
     })
     .pipe(z.number().min(min, `must be at least ${min} seconds`));
+
+/** "10/15m": at most 10 per 15 minutes; "off": no limit (null: zod's default would replace undefined). */
+const rateLimit = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v, ctx): RateLimit | null => {
+    if (v === 'off') return null;
+    const match = /^(\d+)\s*\/\s*(.+)$/.exec(v);
+    const points = match ? Number(match[1]) : NaN;
+    const duration = match?.[2] ? parseDuration(match[2]) : undefined;
+    if (!(points >= 1 && points <= 1_000_000) || duration === undefined || duration < 1 || duration > 30 * 86400) {
+      ctx.addIssue({ code: 'custom', message: `must be "<count>/<duration>" like 10/15m, or off (got "${v}")` });
+      return z.NEVER;
+    }
+    return { points, duration };
+  });
+
+const TRUST_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** A proxy address, subnet (10.0.0.0/8) or one of Express's names (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (TRUST_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  if (isIP(prefix) === family) return true; // a netmask
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v, ctx): TrustProxy => {
+    if (v === 'false' || v === 'no') return false;
+    if (v === 'true' || v === 'yes') return true;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+    const bad = entries.find((e) => !isProxyAddress(e));
+    if (!entries.length || bad !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, true, a number of proxies, or a list of proxy addresses/subnets (got "${bad ?? v}")`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+const ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:(\d{1,5}|\*))?$/;
+
+const corsOrigins = z
+  .string()
+  .trim()
+  .transform((v, ctx): '*' | string[] => {
+    if (v === '*') return '*';
+    const origins = v.split(',').map((o) => o.trim().toLowerCase().replace(/\/$/, '')).filter(Boolean);
+    const bad = origins.find((o) => !ORIGIN.test(o));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be * or a comma list of origins like https://app.example.com (got "${bad}")` });
+      return z.NEVER;
+    }
+    return origins;
+  });
+
+/** Development default: a front end on any local port may call the service. */
+const LOCAL_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'];
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const roleName = z.string().trim().regex(/^[a-z][a-z0-9_-]{0,62}$/i, 'must be a role name of letters, digits, _ or -');
@@ -123,6 +228,15 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLAYGROUND: boolean.optional(),
   SHUTDOWN_TIMEOUT: duration(0).default(10),
+  TRUST_PROXY: trustProxy.default(false),
+  CORS_ORIGINS: corsOrigins.optional(),
+  RATE_LIMIT_LOGIN: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  RATE_LIMIT_LOGIN_PER_CLIENT: rateLimit.default({ points: 100, duration: 15 * 60 }),
+  RATE_LIMIT_REGISTER_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
+  RATE_LIMIT_RESET_REQUEST: rateLimit.default({ points: 3, duration: 3600 }),
+  RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
+  RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 type RawConfig = z.infer<typeof schema>;
@@ -211,6 +325,18 @@ function toConfig(raw: RawConfig): Config {
     logLevel: raw.LOG_LEVEL,
     playground: raw.PLAYGROUND ?? !production,
     shutdownTimeout: raw.SHUTDOWN_TIMEOUT,
+    trustProxy: raw.TRUST_PROXY,
+    // No cross-origin browser access unless asked for, except from local front ends in development.
+    corsOrigins: raw.CORS_ORIGINS ?? (raw.NODE_ENV === 'development' ? LOCAL_ORIGINS : []),
+    rateLimits: {
+      login: raw.RATE_LIMIT_LOGIN ?? undefined,
+      loginPerClient: raw.RATE_LIMIT_LOGIN_PER_CLIENT ?? undefined,
+      registerPerClient: raw.RATE_LIMIT_REGISTER_PER_CLIENT ?? undefined,
+      resetRequest: raw.RATE_LIMIT_RESET_REQUEST ?? undefined,
+      resetRequestPerClient: raw.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
+      resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+    },
+    metricsToken: raw.METRICS_TOKEN,
   };
 }
 
@@ -243,7 +369,7 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 function describeIssue(issue: z.core.$ZodIssue | undefined, value: string | undefined): string {
   const message = issue?.message ?? 'is invalid';
   // Never echo secrets back into a log line.
-  const secret = /SECRET|PASSWORD|KEY|URL/.test(String(issue?.path[0] ?? ''));
+  const secret = /SECRET|PASSWORD|KEY|URL|^METRICS_TOKEN$/.test(String(issue?.path[0] ?? ''));
   const shown = value === undefined || secret || message.includes('(got') ? '' : ` (got "${value}")`;
   return `${message.replace(/^Invalid input: /, '')}${shown}`;
 }

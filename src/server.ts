@@ -1,5 +1,6 @@
-// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, and (later)
-// the event webhooks. Built from explicit services so tests run the real thing on a free port.
+// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, metrics, the
+// browser playground, and (later) the event webhooks. Built from explicit services so tests run
+// the real thing on a free port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -9,7 +10,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
+import { metricsEndpoint, requestMetrics } from './http/metrics';
+import { playground } from './http/playground';
 import { requestLogger, requestNotes } from './http/request-log';
+import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
 import { buildAuthSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -30,6 +34,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   const { config } = services;
   const app = express();
   app.disable('x-powered-by');
+  // Which X-Forwarded-For entries name the client (req.ip); see Config.trustProxy.
+  app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   let stopping = false;
 
@@ -49,8 +55,11 @@ export async function createServer(services: Services, logger: Logger): Promise<
     ],
   });
   await apollo.start();
+  services.limits.startSweeping((err) => logger.warn({ err }, 'could not delete expired rate-limit counters'));
 
   app.use(requestLogger(logger));
+  app.use(requestMetrics(services.metrics));
+  app.use(securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -60,11 +69,20 @@ export async function createServer(services: Services, logger: Logger): Promise<
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
+  app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
+
+  if (config.playground) app.use(playground(config.appName));
+
+  // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
+  const clientOf = (ip: string | undefined) => (config.trustProxy === false ? undefined : ip);
+  const cors = graphqlCors(config.corsOrigins);
   app.use(
     '/graphql',
+    ...(cors ? [cors] : []),
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => createContext(services, req.headers.authorization, requestNotes(res)),
+      context: async ({ req, res }) =>
+        createContext(services, req.headers.authorization, requestNotes(res), { client: clientOf(req.ip) }),
     }),
   );
 
@@ -84,6 +102,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     },
     stop() {
       stopping = true;
+      services.limits.stop();
       // The drain plugin closes the listener, waits for in-flight requests, then cuts idle ones.
       stopped ??= apollo.stop().then(() => services.db.close());
       return stopped;

@@ -5,10 +5,12 @@ import { Accounts } from './auth/accounts';
 import { PasswordPolicy } from './auth/password-policy';
 import { ResetTokens } from './auth/password-reset-tokens';
 import { PasswordHasher } from './auth/passwords';
+import { RateLimits } from './auth/rate-limits';
 import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import { Metrics } from './metrics';
 
 export interface Services {
   config: Config;
@@ -20,9 +22,13 @@ export interface Services {
   policy: PasswordPolicy;
   accounts: Accounts;
   resetTokens: ResetTokens;
+  limits: RateLimits;
+  metrics: Metrics;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock): Services {
+  const metrics = new Metrics(db.pool);
+  const limits = new RateLimits(db.pool, config.rateLimits, metrics);
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
   const sessions = new Sessions(
     db.pool,
@@ -35,7 +41,7 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole);
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, limits, metrics);
   const resetTokens = new ResetTokens(config.jwt.key);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens };
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, limits, metrics };
 }

@@ -103,3 +103,74 @@ describe('configuration', () => {
     expect(parseDuration('-1')).toBeUndefined();
   });
 });
+
+describe('operations settings', () => {
+  const PRODUCTION = {
+    NODE_ENV: 'production',
+    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }),
+    EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
+  };
+
+  it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {
+    const config = load({});
+    expect(config.trustProxy).toBe(false);
+    expect(config.metricsToken).toBeUndefined();
+    expect(config.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
+    expect(config.rateLimits).toEqual({
+      login: { points: 10, duration: 900 },
+      loginPerClient: { points: 100, duration: 900 },
+      registerPerClient: { points: 20, duration: 3600 },
+      resetRequest: { points: 3, duration: 3600 },
+      resetRequestPerClient: { points: 20, duration: 3600 },
+      resetAttempt: { points: 10, duration: 900 },
+    });
+    expect(load(PRODUCTION).corsOrigins).toEqual([]);
+    expect(load({ NODE_ENV: 'test' }).corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['0', 0],
+    ['2', 2],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7, fd00::/8, 172.16.0.0/255.240.0.0', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '172.16.0.0/255.240.0.0']],
+  ])('reads TRUST_PROXY=%s', (value, expected) => {
+    expect(load({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('reads rate limits as count/duration, or off', () => {
+    const config = load({ RATE_LIMIT_LOGIN: '5/1h', RATE_LIMIT_RESET_ATTEMPT: '20 / 90s', RATE_LIMIT_REGISTER_PER_CLIENT: 'off' });
+    expect(config.rateLimits.login).toEqual({ points: 5, duration: 3600 });
+    expect(config.rateLimits.resetAttempt).toEqual({ points: 20, duration: 90 });
+    expect(config.rateLimits.registerPerClient).toBeUndefined();
+  });
+
+  it('reads CORS origins', () => {
+    expect(load({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(load({ ...PRODUCTION, CORS_ORIGINS: 'https://app.example.com, https://Admin.Example.com/, http://localhost:*' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'https://admin.example.com',
+      'http://localhost:*',
+    ]);
+  });
+
+  it.each([
+    [{ TRUST_PROXY: 'hasura' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ RATE_LIMIT_LOGIN: '10' }, 'RATE_LIMIT_LOGIN'],
+    [{ RATE_LIMIT_LOGIN: '0/15m' }, 'RATE_LIMIT_LOGIN'],
+    [{ RATE_LIMIT_RESET_REQUEST: '3/forever' }, 'RATE_LIMIT_RESET_REQUEST'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+  ])('refuses %j with one line naming %s', (env, variable) => {
+    const message = failure(env);
+    expect(message).toContain(variable);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes the metrics token', () => {
+    expect(failure({ METRICS_TOKEN: 'tiny-token' })).not.toContain('tiny-token');
+  });
+});

@@ -62,3 +62,33 @@ it('logs one line per request with its request id, operation, status and latency
   const other = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
   expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 });
+
+it("a login's line names the request, the operation and its latency, and carries no credential", async () => {
+  const password = 'Another-Secret-For-Logs';
+  await service.gql(REGISTER, { arg: { username: 'logged-in', email: 'logged-in@example.com', password } });
+  const before = service.logs.length;
+  const response = await fetch(`${service.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'login-trace-42' },
+    body: JSON.stringify({ query: LOGIN, variables: { arg: { username: 'logged-in', password } } }),
+  });
+  const { data } = (await response.json()) as { data: { user_login: { access: string; refresh: string } } };
+  const lines = service.logs.slice(before).filter((l) => l.includes('login-trace-42'));
+  expect(lines).toHaveLength(1);
+  const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+  expect(line).toMatchObject({ level: 'info', requestId: 'login-trace-42', operation: 'user_login', res: { status: 200 } });
+  expect(line.latencyMs).toEqual(expect.any(Number));
+  for (const secret of [password, data.user_login.access, data.user_login.refresh]) expect(lines[0]).not.toContain(secret);
+  expect(lines[0]).not.toMatch(/password|authorization|variables/i);
+  expect(line.errors).toBeUndefined();
+
+  // A refused login says why in its line (the HTTP status of a GraphQL error is 200).
+  await fetch(`${service.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'login-trace-43' },
+    body: JSON.stringify({ query: LOGIN, variables: { arg: { username: 'logged-in', password: `${password}!` } } }),
+  });
+  const refused = service.logs.find((l) => l.includes('login-trace-43'))!;
+  expect(JSON.parse(refused)).toMatchObject({ operation: 'user_login', errors: ['UNAUTHENTICATED'], res: { status: 200 } });
+  expect(refused).not.toContain(password);
+});

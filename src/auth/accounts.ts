@@ -3,10 +3,12 @@
 import { z } from 'zod';
 import type { Database } from '../db/database';
 import { uniqueViolation } from '../db/database';
+import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
 import type { PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
+import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
 
 export interface TokenPair {
@@ -87,9 +89,11 @@ export class Accounts {
     private readonly sessions: Sessions,
     private readonly tokens: AccessTokens,
     private readonly defaultRole: string,
+    private readonly limits: RateLimits,
+    private readonly metrics: Pick<Metrics, 'loginFailures'>,
   ) {}
 
-  async register(input: { username: string; email: string; password: string }): Promise<RegisteredUser> {
+  async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
     const fields: FieldErrors = {};
     const name = validateField(fields, 'username', username, input.username);
     const address = validateField(fields, 'email', email, input.email);
@@ -100,6 +104,8 @@ export class Accounts {
     }
     if (!name || !address || Object.keys(fields).length) throw new InvalidInputError(fields);
 
+    // Counted before the (deliberately slow) hash, so a flood of sign-ups costs no CPU.
+    await this.limits.registration(origin);
     const passwordHash = await this.hasher.hash(input.password);
     let user;
     try {
@@ -128,8 +134,12 @@ export class Accounts {
     return { id: user.id, username: user.username, email: user.email, tokens: { access, refresh: session.refreshToken } };
   }
 
-  /** `login` is a username or an email, in any letter case. One answer for every failure. */
-  async login(input: { username: string; password: string }): Promise<TokenPair> {
+  /**
+   * `login` is a username or an email, in any letter case. One answer for every failure. Failed
+   * attempts are limited per account and (with TRUST_PROXY) per client; a success clears the
+   * account's count.
+   */
+  async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
     const login = input.username.trim();
     if (!login || !input.password) {
       throw new InvalidInputError({
@@ -143,8 +153,16 @@ export class Accounts {
       ? await this.db.pool.query<LoginRow>({ ...FIND_LOGIN, values: [login] })
       : { rows: [] as LoginRow[] };
     const user = rows[0];
+    // The account when the login names one (its username and email count together); otherwise the
+    // login text, so that an unknown name is limited exactly like a known one.
+    const account = user ? `user:${user.id}` : `login:${login}`;
+    await this.limits.loginAttempt(account, origin);
     const matches = await this.hasher.verify(input.password, user?.password_hash);
-    if (!user || !matches || !user.is_active) throw new UnauthenticatedError('Invalid username or password.');
+    if (!user || !matches || !user.is_active) {
+      this.metrics.loginFailures.inc();
+      throw new UnauthenticatedError('Invalid username or password.');
+    }
+    await this.limits.loginSucceeded(account, origin);
 
     const session = await this.sessions.start(user.id, user.role_id);
     const access = this.tokens.sign({

@@ -7,13 +7,13 @@ import { LogoutStatus, User, UserAccessToken, UserToken } from './types';
 @Resolver()
 export class AccountResolver {
   @Mutation(() => User, { description: 'Creates an account with the default role and signs it in.' })
-  user_register(@Arg('arg', () => UserRegister) arg: UserRegister, @Ctx() { services }: Context): Promise<User> {
-    return services.accounts.register(arg);
+  user_register(@Arg('arg', () => UserRegister) arg: UserRegister, @Ctx() { services, origin }: Context): Promise<User> {
+    return services.accounts.register(arg, origin);
   }
 
   @Query(() => UserToken, { description: 'Signs in with a username or email and a password; starts a session.' })
-  user_login(@Arg('arg', () => UserLogin) arg: UserLogin, @Ctx() { services }: Context): Promise<UserToken> {
-    return services.accounts.login(arg);
+  user_login(@Arg('arg', () => UserLogin) arg: UserLogin, @Ctx() { services, origin }: Context): Promise<UserToken> {
+    return services.accounts.login(arg, origin);
   }
 
   @Query(() => UserAccessToken, {

@@ -1,5 +1,6 @@
 import { bearerToken, type Caller } from '../auth/access-tokens';
 import { UnauthenticatedError } from '../auth/errors';
+import type { RequestOrigin } from '../auth/rate-limits';
 import type { RequestNotes } from '../http/request-log';
 import type { Services } from '../services';
 
@@ -13,13 +14,21 @@ export interface Context {
   caller(): Caller;
   /** What the request log line says about this request. */
   notes: RequestNotes;
+  /** The client's address, for per-client rate limits; set only with TRUST_PROXY. */
+  origin: RequestOrigin;
 }
 
-export function createContext(services: Services, authorization: string | undefined, notes: RequestNotes = {}): Context {
+export function createContext(
+  services: Services,
+  authorization: string | undefined,
+  notes: RequestNotes = {},
+  origin: RequestOrigin = {},
+): Context {
   let caller: Caller | undefined;
   return {
     services,
     notes,
+    origin,
     caller() {
       if (caller) return caller;
       const token = bearerToken(authorization);

@@ -11,6 +11,8 @@ const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
 /** Where a handler records what the request did, for its log line. */
 export interface RequestNotes {
   operation?: string;
+  /** The `extensions.code` of each GraphQL error in the answer (UNAUTHENTICATED, TOO_MANY_REQUESTS…). */
+  errors?: string[];
 }
 
 export function requestNotes(res: ServerResponse): RequestNotes {
@@ -34,8 +36,8 @@ export function requestLogger(logger: Logger) {
       res: (res: { statusCode: number }) => ({ status: res.statusCode }),
     },
     customProps: (_req, res) => {
-      const { operation } = requestNotes(res);
-      return operation ? { operation } : {};
+      const { operation, errors } = requestNotes(res);
+      return { ...(operation ? { operation } : {}), ...(errors ? { errors } : {}) };
     },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessMessage: () => 'request completed',

@@ -25,6 +25,8 @@ export interface TestService extends RunningService {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
+  /** The Prometheus text of GET /metrics. */
+  metricsText(headers?: Record<string, string>): Promise<string>;
 }
 
 /** A settable clock: tests move time instead of sleeping. */
@@ -82,6 +84,11 @@ export async function startTestService(
       });
       const body = (await response.json()) as GraphQLResponse;
       return { ...body, status: response.status } as GraphQLResponse<never>;
+    },
+    async metricsText(headers = {}) {
+      const response = await fetch(`${service.url}/metrics`, { headers });
+      if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+      return response.text();
     },
   };
 }

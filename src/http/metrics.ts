@@ -1,0 +1,47 @@
+// GET /metrics for Prometheus, and the middleware that times every request by its operation.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Metrics } from '../metrics';
+import { requestNotes } from './request-log';
+
+/** Probes and scrapes are not traffic: they would drown the request series. */
+const UNMEASURED = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The label of a finished request: its operation as noted by the handler (GraphQL root field,
+ * "playground", a webhook's name), "multiple" for several root fields in one document, "none"
+ * for a request that named none (a malformed body, an unknown path).
+ */
+export function operationLabel(operation: string | undefined): string {
+  if (!operation) return 'none';
+  return operation.includes(',') ? 'multiple' : operation;
+}
+
+export function requestMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    if (UNMEASURED.has(req.path)) return next();
+    const done = metrics.startRequest();
+    // 'close' comes once per response, also when the client went away before the answer.
+    res.once('close', () => done(operationLabel(requestNotes(res).operation), res.statusCode));
+    next();
+  };
+}
+
+/** GET /metrics; with `token`, only for `Authorization: Bearer <token>`. */
+export function metricsEndpoint(metrics: Metrics, token: string | undefined): RequestHandler {
+  return async (req, res) => {
+    if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').json({ error: 'unauthorized' });
+      return;
+    }
+    const body = await metrics.registry.metrics();
+    res.set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(body);
+  };
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
+  // Hashing first makes the comparison constant-time whatever the lengths.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
