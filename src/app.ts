@@ -42,7 +42,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       poolMax: embedded ? EMBEDDED_POOL_MAX : config.databasePoolMax,
       onError: (err) => logger.warn({ err }, 'database connection lost'),
     });
-    const services = createServices(config, db, clock);
+    const services = createServices(config, db, clock, logger);
     const { adminCreated } = await bootstrap(db, services.hasher, services.policy, {
       roles: config.roles,
       defaultRole: config.defaultRole,

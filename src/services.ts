@@ -1,5 +1,5 @@
 // The composition root of the domain: every service built once from the configuration, the
-// database and the clock, and handed to the adapters (GraphQL, webhooks) explicitly.
+// database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordPolicy } from './auth/password-policy';
@@ -9,6 +9,10 @@ import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import { createMailer, type Mailer } from './email/mailer';
+import { EmailTemplates } from './email/templates';
+import { EmailDeliveries } from './events/deliveries';
+import type { Logger } from './logger';
 
 export interface Services {
   config: Config;
@@ -20,9 +24,12 @@ export interface Services {
   policy: PasswordPolicy;
   accounts: Accounts;
   resetTokens: ResetTokens;
+  /** Closed by the server's stop(). */
+  mailer: Mailer;
+  deliveries: EmailDeliveries;
 }
 
-export function createServices(config: Config, db: Database, clock: Clock): Services {
+export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
   const sessions = new Sessions(
     db.pool,
@@ -37,5 +44,24 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole);
   const resetTokens = new ResetTokens(config.jwt.key);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens };
+
+  // Templates first: a broken override stops start-up before anything is listening.
+  const templates = EmailTemplates.load(config.emailTemplatesDir);
+  if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
+  if (templates.ignored.length) {
+    logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
+  }
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, logger });
+  const deliveries = new EmailDeliveries({
+    db: db.pool,
+    mailer,
+    templates,
+    resetTokens,
+    clock,
+    logger,
+    appName: config.appName,
+    emailFrom: config.emailFrom,
+    passwordResetUrl: config.passwordResetUrl,
+  });
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, mailer, deliveries };
 }
