@@ -16,6 +16,10 @@ export interface TestSmtpServer {
   /** smtp://127.0.0.1:<port>, or smtps:// for a TLS server (with its test certificate accepted). */
   url: string;
   received: ReceivedEmail[];
+  /** SMTP connections accepted so far. */
+  connections(): number;
+  /** User names that authenticated. */
+  logins: string[];
   /** Every message so far, parsed. */
   messages(): Promise<ParsedMail[]>;
   /** Waits until at least `count` messages arrived, then answers all of them parsed. */
@@ -30,10 +34,14 @@ export interface SmtpServerOptions {
   auth?: { user: string; pass: string };
   /** Implicit TLS (smtps://) with smtp-server's built-in test certificate. */
   secure?: boolean;
+  /** Refuse RCPT TO for these addresses with this SMTP reply code (e.g. 450 mailbox busy). */
+  refuse?: { addresses: string[]; code: number };
 }
 
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const received: ReceivedEmail[] = [];
+  const logins: string[] = [];
+  let connections = 0;
   const waiters = new Set<() => void>();
   const serverOptions: SMTPServerOptions = {
     secure: options.secure ?? false,
@@ -45,11 +53,23 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     logger: false,
     // Idle pooled connections from the service must not hold stop() for the default 30 s.
     closeTimeout: 100,
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
+        logins.push(auth.username ?? '');
         callback(null, { user: auth.username });
       } else {
         callback(new Error('Invalid username or password'));
+      }
+    },
+    onRcptTo(address, _session, callback) {
+      if (options.refuse?.addresses.includes(address.address)) {
+        callback(Object.assign(new Error('Mailbox unavailable, try again later'), { responseCode: options.refuse.code }));
+      } else {
+        callback();
       }
     },
     onData(stream, session, callback) {
@@ -81,6 +101,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     port,
     url: options.secure ? `smtps://127.0.0.1:${port}/?tls.rejectUnauthorized=false` : `smtp://127.0.0.1:${port}`,
     received,
+    connections: () => connections,
+    logins,
     messages: parseAll,
     async waitFor(count, timeoutMs = 10_000) {
       if (received.length < count) {
