@@ -24,6 +24,8 @@ export type DeliveryOutcome =
   /** Nothing to send, and nothing will be: the row is gone, the user inactive, the request spent. */
   | { status: 'skipped'; reason: SkipReason };
 
+type Unsent = Exclude<DeliveryOutcome, { status: 'sent' }>;
+
 export interface EmailDeliveriesOptions {
   db: Queryable;
   mailer: Mailer;
@@ -91,8 +93,10 @@ interface Job<Row> {
   key: string;
   ids: Record<string, string | number>;
   load(): Promise<Row | undefined>;
+  /** Why nothing is sent when the row is gone. */
+  missing: SkipReason;
   /** An outcome that ends the delivery without sending, or undefined to send. */
-  check(row: Row | undefined): Exclude<DeliveryOutcome, { status: 'sent' }> | undefined;
+  check(row: Row): Unsent | undefined;
   compose(row: Row): OutgoingEmail;
   mark: { name: string; text: string };
   rowId(row: Row): string | number;
@@ -114,8 +118,8 @@ export class EmailDeliveries {
       key: `welcome:${userId}`,
       ids: { userId },
       load: async () => (await this.options.db.query<UserRow>({ ...LOAD_USER, values: [userId] })).rows[0],
+      missing: 'user_missing',
       check: (user) => {
-        if (!user) return { status: 'skipped', reason: 'user_missing' };
         if (user.registration_sent) return { status: 'already_sent' };
         if (!user.is_active) return { status: 'skipped', reason: 'user_inactive' };
         return undefined;
@@ -141,8 +145,8 @@ export class EmailDeliveries {
       key: `password-reset:${requestId}`,
       ids: { requestId },
       load: async () => (await this.options.db.query<ResetRow>({ ...LOAD_RESET, values: [requestId] })).rows[0],
+      missing: 'request_missing',
       check: (request) => {
-        if (!request) return { status: 'skipped', reason: 'request_missing' };
         if (request.reset_sent) return { status: 'already_sent' };
         if (!request.is_active) return { status: 'skipped', reason: 'user_inactive' };
         if (request.used_at) return { status: 'skipped', reason: 'request_used' };
@@ -180,11 +184,9 @@ export class EmailDeliveries {
     let sent = false;
     try {
       const row = await job.load();
+      if (row === undefined) return this.notSent(job, { status: 'skipped', reason: job.missing });
       const verdict = job.check(row);
-      if (verdict || !row) {
-        logger.info({ email: job.kind, ...job.ids, ...verdict }, 'email not sent');
-        return verdict ?? { status: 'skipped', reason: 'user_missing' };
-      }
+      if (verdict) return this.notSent(job, verdict);
       const email = job.compose(row);
       const { messageId } = await this.claims.holding(
         claim,
@@ -201,6 +203,11 @@ export class EmailDeliveries {
         await this.claims.release(claim).catch((error: unknown) => logger.warn({ err: error, key: job.key }, 'could not release an email claim'));
       }
     }
+  }
+
+  private notSent<Row>(job: Job<Row>, outcome: Unsent): Unsent {
+    this.options.logger.info({ email: job.kind, ...job.ids, ...outcome }, 'email not sent');
+    return outcome;
   }
 
   private async markSent<Row>(job: Job<Row>, row: Row, claim: Claim): Promise<void> {
