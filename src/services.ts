@@ -52,6 +52,12 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
   }
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, logger });
+  if (mailer.kind === 'log') {
+    // Reset links in a log are usable tokens: fine on a developer's machine, not where logs are shipped.
+    logger[config.nodeEnv === 'production' ? 'warn' : 'info'](
+      'SMTP_URL is unset: emails, reset links included, are written to this log instead of being sent',
+    );
+  }
   const deliveries = new EmailDeliveries({
     db: db.pool,
     mailer,
