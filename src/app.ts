@@ -5,7 +5,7 @@ import path from 'node:path';
 import { bootstrap } from './auth/bootstrap';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { openDatabase } from './db/database';
+import { openDatabase, type Database } from './db/database';
 import { EMBEDDED_POOL_MAX, startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { applyMigrations } from './db/migrate';
 import type { Logger } from './logger';
@@ -31,18 +31,19 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     databaseUrl = embedded.url;
     logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL for PostgreSQL)');
   }
+  let db: Database | undefined;
   try {
     // The embedded database is always migrated: nobody else can migrate it.
     if (config.migrateOnStart || embedded) {
       const { applied } = await applyMigrations(databaseUrl, { log: (msg) => logger.debug(msg) });
       if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
     }
-    const db = openDatabase({
+    db = openDatabase({
       url: databaseUrl,
       poolMax: embedded ? EMBEDDED_POOL_MAX : config.databasePoolMax,
       onError: (err) => logger.warn({ err }, 'database connection lost'),
     });
-    const services = createServices(config, db, clock);
+    const services = createServices(config, db, clock, logger);
     const { adminCreated } = await bootstrap(db, services.hasher, services.policy, {
       roles: config.roles,
       defaultRole: config.defaultRole,
@@ -63,6 +64,8 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       },
     };
   } catch (error) {
+    // A start-up step failing after the pool opened (e.g. a broken email template) must not leave it open.
+    await db?.close();
     await embedded?.close();
     throw error;
   }

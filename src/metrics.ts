@@ -18,7 +18,7 @@ export const RATE_LIMIT_NAMES = [
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
 /** The emails the service sends (src/email, the event webhooks). */
-export const EMAIL_KINDS = ['welcome', 'password_reset'] as const;
+export const EMAIL_KINDS = ['welcome', 'password-reset'] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 
 const PREFIX = 'auth_';

@@ -1,5 +1,5 @@
-// The HTTP face of the service: GraphQL for Hasura's remote schema, health probes, metrics, the
-// browser playground, and (later) the event webhooks. Built from explicit services so tests run
+// The HTTP face of the service: GraphQL for Hasura's remote schema, the event-trigger webhooks,
+// health probes, metrics and the browser playground. Built from explicit services so tests run
 // the real thing on a free port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
+import { createEventsRouter } from './events/router';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
 import { metricsEndpoint, requestMetrics } from './http/metrics';
@@ -26,7 +27,7 @@ export interface AuthServer {
   httpServer: http.Server;
   /** Listens and resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, then closes the database. Idempotent. */
+  /** Stops accepting, lets in-flight requests finish, then closes the mailer and the database. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -69,6 +70,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
+  app.use('/events', createEventsRouter({ deliveries: services.deliveries, webhookSecret: config.eventWebhookSecret, logger }));
+
   app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
 
   if (config.playground) app.use(playground(config.appName));
@@ -104,7 +107,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
       stopping = true;
       services.limits.stop();
       // The drain plugin closes the listener, waits for in-flight requests, then cuts idle ones.
-      stopped ??= apollo.stop().then(() => services.db.close());
+      stopped ??= apollo.stop().then(() => {
+        services.mailer.close();
+        return services.db.close();
+      });
       return stopped;
     },
   };

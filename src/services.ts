@@ -1,5 +1,5 @@
 // The composition root of the domain: every service built once from the configuration, the
-// database and the clock, and handed to the adapters (GraphQL, webhooks) explicitly.
+// database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordPolicy } from './auth/password-policy';
@@ -10,6 +10,10 @@ import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import { createMailer, type Mailer } from './email/mailer';
+import { EmailTemplates } from './email/templates';
+import { EmailDeliveries } from './events/deliveries';
+import type { Logger } from './logger';
 import { Metrics } from './metrics';
 
 export interface Services {
@@ -24,9 +28,12 @@ export interface Services {
   resetTokens: ResetTokens;
   limits: RateLimits;
   metrics: Metrics;
+  /** Closed by the server's stop(). */
+  mailer: Mailer;
+  deliveries: EmailDeliveries;
 }
 
-export function createServices(config: Config, db: Database, clock: Clock): Services {
+export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const metrics = new Metrics(db.pool);
   const limits = new RateLimits(db.pool, config.rateLimits, metrics);
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
@@ -43,5 +50,31 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, limits, metrics);
   const resetTokens = new ResetTokens(config.jwt.key);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, limits, metrics };
+
+  // Templates first: a broken override stops start-up before anything is listening.
+  const templates = EmailTemplates.load(config.emailTemplatesDir);
+  if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
+  if (templates.ignored.length) {
+    logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
+  }
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, logger });
+  if (mailer.kind === 'log') {
+    // Reset links in a log are usable tokens: fine on a developer's machine, not where logs are shipped.
+    logger[config.nodeEnv === 'production' ? 'warn' : 'info'](
+      'SMTP_URL is unset: emails, reset links included, are written to this log instead of being sent',
+    );
+  }
+  const deliveries = new EmailDeliveries({
+    db: db.pool,
+    mailer,
+    templates,
+    resetTokens,
+    clock,
+    logger,
+    metrics,
+    appName: config.appName,
+    emailFrom: config.emailFrom,
+    passwordResetUrl: config.passwordResetUrl,
+  });
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, limits, metrics, mailer, deliveries };
 }

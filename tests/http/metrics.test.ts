@@ -51,7 +51,7 @@ it('exposes requests and latency by operation, login failures, rate-limit hits, 
   for (const limit of ['login', 'login_per_client', 'register_per_client', 'reset_request', 'reset_request_per_client', 'reset_attempt']) {
     expect(text).toContain(`auth_rate_limit_hits_total{limit="${limit}"} `);
   }
-  for (const kind of ['welcome', 'password_reset']) {
+  for (const kind of ['welcome', 'password-reset']) {
     expect(text).toContain(`auth_emails_sent_total{kind="${kind}"} 0`);
     expect(text).toContain(`auth_emails_failed_total{kind="${kind}"} 0`);
   }
@@ -93,7 +93,7 @@ it("counts this test's requests by operation and status, and their latencies", a
 
 it('counts emails through the module the mailer uses', async () => {
   service.services.metrics.emailSent('welcome');
-  service.services.metrics.emailFailed('password_reset');
+  service.services.metrics.emailFailed('password-reset');
   const text = await service.metricsText();
   expect(sample(text, 'auth_emails_sent_total{kind="welcome"}')).toBe(1);
   expect(sample(text, 'auth_emails_failed_total{kind="password_reset"}')).toBe(1);

@@ -1,0 +1,251 @@
+// The emails that database events call for — the welcome email of a new user and the email of a
+// password-reset request — each sent at most once however often its event is delivered.
+// Free of HTTP: the webhook router (router.ts) is one adapter; a script or a test can call it too.
+//
+// One delivery: claim the email (email-claims.ts) → read the row again by id → decide → render →
+// send → record. The row is always re-read: the event payload is a copy taken at insert time
+// (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
+// come from the database, and the reset token is derived from the stored row, never from the payload.
+import type { Queryable } from '../auth/sessions';
+import type { ResetTokens } from '../auth/password-reset-tokens';
+import type { Clock } from '../clock';
+import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
+import { passwordResetLink } from '../email/reset-link';
+import type { EmailTemplates } from '../email/templates';
+import type { Logger } from '../logger';
+import type { EmailKind, Metrics } from '../metrics';
+import { EmailClaims, LEASE_SECONDS, type Claim } from './email-claims';
+
+export type SkipReason = 'user_missing' | 'user_inactive' | 'request_missing' | 'request_used' | 'request_expired';
+
+export type DeliveryOutcome =
+  | { status: 'sent'; messageId: string }
+  /** Sent before, or being sent right now by another delivery of the same event. */
+  | { status: 'already_sent' }
+  /** Nothing to send, and nothing will be: the row is gone, the user inactive, the request spent. */
+  | { status: 'skipped'; reason: SkipReason };
+
+type Unsent = Exclude<DeliveryOutcome, { status: 'sent' }>;
+
+export interface EmailDeliveriesOptions {
+  db: Queryable;
+  mailer: Mailer;
+  templates: EmailTemplates;
+  resetTokens: ResetTokens;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  appName: string;
+  emailFrom: string;
+  passwordResetUrl: string;
+  /** Seconds; tests shorten it. */
+  leaseSeconds?: number;
+}
+
+interface UserRow {
+  id: number;
+  username: string;
+  email: string;
+  is_active: boolean;
+  registration_sent: boolean;
+  created_at: Date;
+}
+
+interface ResetRow {
+  id: string;
+  user_id: number;
+  expires_at: Date;
+  used_at: Date | null;
+  reset_sent: boolean;
+  username: string;
+  email: string;
+  is_active: boolean;
+}
+
+const LOAD_USER = {
+  name: 'deliveries.load_user',
+  text: 'SELECT id, username, email, is_active, registration_sent, created_at FROM users WHERE id = $1',
+};
+
+const LOAD_RESET = {
+  name: 'deliveries.load_reset',
+  text: `SELECT r.id, r.user_id, r.expires_at, r.used_at, r.reset_sent, u.username, u.email, u.is_active
+           FROM password_reset_requests r JOIN users u ON u.id = r.user_id
+          WHERE r.id = $1`,
+};
+
+// The flag and the claim's sent_at in one statement, hence one transaction.
+const MARK_WELCOME_SENT = {
+  name: 'deliveries.mark_welcome_sent',
+  text: `WITH claim AS (UPDATE email_claims SET sent_at = now() WHERE key = $1 RETURNING key)
+         UPDATE users SET registration_sent = true WHERE id = $2`,
+};
+
+const MARK_RESET_SENT = {
+  name: 'deliveries.mark_reset_sent',
+  text: `WITH claim AS (UPDATE email_claims SET sent_at = now() WHERE key = $1 RETURNING key)
+         UPDATE password_reset_requests SET reset_sent = true WHERE id = $2`,
+};
+
+/** Backoff when recording a sent email fails: the email is out, so giving up risks sending it twice. */
+const MARK_RETRY_DELAYS_MS = [100, 500, 2000];
+
+interface Job<Row> {
+  kind: EmailKind;
+  key: string;
+  ids: Record<string, string | number>;
+  load(): Promise<Row | undefined>;
+  /** Why nothing is sent when the row is gone. */
+  missing: SkipReason;
+  /** An outcome that ends the delivery without sending, or undefined to send. */
+  check(row: Row): Unsent | undefined;
+  compose(row: Row): OutgoingEmail;
+  mark: { name: string; text: string };
+  rowId(row: Row): string | number;
+}
+
+export class EmailDeliveries {
+  private readonly claims: EmailClaims;
+  private readonly domain: string | undefined;
+
+  constructor(private readonly options: EmailDeliveriesOptions) {
+    this.claims = new EmailClaims(options.db, options.leaseSeconds ?? LEASE_SECONDS);
+    this.domain = senderDomain(options.emailFrom);
+  }
+
+  /** The welcome email of user `userId`; sets users.registration_sent once the mail server accepted it. */
+  welcome(userId: number): Promise<DeliveryOutcome> {
+    return this.deliver<UserRow>({
+      kind: 'welcome',
+      key: `welcome:${userId}`,
+      ids: { userId },
+      load: async () => (await this.options.db.query<UserRow>({ ...LOAD_USER, values: [userId] })).rows[0],
+      missing: 'user_missing',
+      check: (user) => {
+        if (user.registration_sent) return { status: 'already_sent' };
+        if (!user.is_active) return { status: 'skipped', reason: 'user_inactive' };
+        return undefined;
+      },
+      compose: (user) => ({
+        to: user.email,
+        ...this.options.templates.render('welcome', {
+          app_name: this.options.appName,
+          username: user.username,
+          email: user.email,
+        }),
+        messageId: this.messageId(`welcome.${user.id}.${user.created_at.getTime()}`),
+      }),
+      mark: MARK_WELCOME_SENT,
+      rowId: (user) => user.id,
+    });
+  }
+
+  /** The email of password-reset request `requestId`; sets password_reset_requests.reset_sent once accepted. */
+  passwordReset(requestId: string): Promise<DeliveryOutcome> {
+    return this.deliver<ResetRow>({
+      kind: 'password-reset',
+      key: `password-reset:${requestId}`,
+      ids: { requestId },
+      load: async () => (await this.options.db.query<ResetRow>({ ...LOAD_RESET, values: [requestId] })).rows[0],
+      missing: 'request_missing',
+      check: (request) => {
+        if (request.reset_sent) return { status: 'already_sent' };
+        if (!request.is_active) return { status: 'skipped', reason: 'user_inactive' };
+        if (request.used_at) return { status: 'skipped', reason: 'request_used' };
+        if (request.expires_at.getTime() <= this.options.clock.now().getTime()) return { status: 'skipped', reason: 'request_expired' };
+        return undefined;
+      },
+      compose: (request) => {
+        const token = this.options.resetTokens.tokenFor({ id: request.id, userId: request.user_id });
+        const remaining = (request.expires_at.getTime() - this.options.clock.now().getTime()) / 1000;
+        return {
+          to: request.email,
+          ...this.options.templates.render('password-reset', {
+            app_name: this.options.appName,
+            username: request.username,
+            email: request.email,
+            reset_link: passwordResetLink(this.options.passwordResetUrl, token, request.email),
+            valid_for: describeDuration(remaining),
+            expires_at: `${request.expires_at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+          }),
+          messageId: this.messageId(`password-reset.${request.id}`),
+        };
+      },
+      mark: MARK_RESET_SENT,
+      rowId: (request) => request.id,
+    });
+  }
+
+  private async deliver<Row>(job: Job<Row>): Promise<DeliveryOutcome> {
+    const { logger } = this.options;
+    const claim = await this.claims.claim(job.key);
+    if (!claim) {
+      logger.debug({ email: job.kind, ...job.ids }, 'email already sent or being sent by another delivery');
+      return { status: 'already_sent' };
+    }
+    let sent = false;
+    try {
+      const row = await job.load();
+      if (row === undefined) return this.notSent(job, { status: 'skipped', reason: job.missing });
+      const verdict = job.check(row);
+      if (verdict) return this.notSent(job, verdict);
+      const email = job.compose(row);
+      const { messageId } = await this.claims
+        .holding(
+          claim,
+          () => this.options.mailer.send(email),
+          (error) => logger.warn({ err: error, email: job.kind, ...job.ids }, 'could not renew the email claim while sending'),
+        )
+        .catch((error: unknown) => {
+          this.options.metrics.emailFailed(job.kind);
+          throw error;
+        });
+      sent = true;
+      this.options.metrics.emailSent(job.kind);
+      await this.markSent(job, row, claim);
+      logger.info({ email: job.kind, ...job.ids, messageId }, 'email sent');
+      return { status: 'sent', messageId };
+    } finally {
+      if (!sent) {
+        // A failed release only delays the next attempt until the lease runs out.
+        await this.claims.release(claim).catch((error: unknown) => logger.warn({ err: error, key: job.key }, 'could not release an email claim'));
+      }
+    }
+  }
+
+  private notSent<Row>(job: Job<Row>, outcome: Unsent): Unsent {
+    this.options.logger.info({ email: job.kind, ...job.ids, ...outcome }, 'email not sent');
+    return outcome;
+  }
+
+  private async markSent<Row>(job: Job<Row>, row: Row, claim: Claim): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.options.db.query({ ...job.mark, values: [claim.key, job.rowId(row)] });
+        return;
+      } catch (error) {
+        const delay = MARK_RETRY_DELAYS_MS[attempt];
+        // Out of retries: the claim stays held until its lease runs out, then a redelivery may
+        // send the email a second time. Nothing better is possible once the server has it.
+        if (delay === undefined) throw error;
+        this.options.logger.warn({ err: error, email: job.kind, ...job.ids }, 'could not record a sent email; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private messageId(local: string): string | undefined {
+    return this.domain ? `${local}@${this.domain}` : undefined;
+  }
+}
+
+/** "1 hour", "45 minutes", "2 hours and 30 minutes", "3 days": how long a link still works. */
+export function describeDuration(seconds: number): string {
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours >= 48 && rest === 0 && hours % 24 === 0) return plural(hours / 24, 'day');
+  return rest ? `${plural(hours, 'hour')} and ${plural(rest, 'minute')}` : plural(hours, 'hour');
+}

@@ -1,0 +1,91 @@
+// Email templates: the built-in ones, escaping, and an operator's files from EMAIL_TEMPLATES_DIR.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EmailTemplates, TEMPLATE_FILES, TemplateError } from '../../src/email/templates';
+
+const welcome = { app_name: 'Acme', username: 'ann', email: 'ann@example.com' };
+const reset = {
+  ...welcome,
+  reset_link: 'https://app.example.com/reset?token=abc&email=ann%40example.com',
+  valid_for: '1 hour',
+  expires_at: '2026-11-24 10:00 UTC',
+};
+
+function templateDir(files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'email-templates-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+describe('built-in templates', () => {
+  const templates = EmailTemplates.load();
+
+  it('fill in every value of the welcome email', () => {
+    const email = templates.render('welcome', welcome);
+    expect(email.subject).toBe('Welcome to Acme');
+    expect(email.text).toContain('Hello ann,');
+    expect(email.text).toContain('ann@example.com');
+    expect(email.html).toContain('Welcome to Acme');
+    for (const part of [email.subject, email.text, email.html]) expect(part).not.toMatch(/\{\{|\}\}/);
+  });
+
+  it('fill in the link and its validity in the reset email, HTML-escaped in HTML only', () => {
+    const email = templates.render('password-reset', reset);
+    expect(email.subject).toBe('Reset your Acme password');
+    expect(email.text).toContain(reset.reset_link);
+    expect(email.text).toContain('valid for 1 hour (until 2026-11-24 10:00 UTC)');
+    expect(email.html).toContain('href="https://app.example.com/reset?token=abc&amp;email=ann%40example.com"');
+    expect(email.html).not.toContain('token=abc&email');
+  });
+
+  it('escape markup in values and keep a subject on one line', () => {
+    const email = templates.render('welcome', { ...welcome, app_name: '<script>alert("x")</script>\r\nBcc: evil@example.com' });
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(email.subject).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe('operator templates from EMAIL_TEMPLATES_DIR', () => {
+  it('replace the built-in file of the same name, leaving the others', () => {
+    const dir = templateDir({
+      'welcome.subject.txt': '  Hi {{ username }}, welcome aboard {{app_name}}!\n',
+      'welcome.html': '<p>Dear {{username}} of {{ app_name }}</p>',
+    });
+    const templates = EmailTemplates.load(dir);
+    expect(templates.overridden).toEqual(['welcome.html', 'welcome.subject.txt']);
+    const email = templates.render('welcome', { ...welcome, app_name: 'A&B' });
+    expect(email.subject).toBe('Hi ann, welcome aboard A&B!');
+    expect(email.html).toBe('<p>Dear ann of A&amp;B</p>');
+    expect(email.text).toBe(EmailTemplates.load().render('welcome', { ...welcome, app_name: 'A&B' }).text);
+  });
+
+  it('report files that are no template (a misspelt name would silently keep the default)', () => {
+    const dir = templateDir({ 'welcome.htm': '<p>x</p>', 'README.md': 'notes', '.DS_Store': '' });
+    expect(EmailTemplates.load(dir).ignored).toEqual(['README.md', 'welcome.htm']);
+  });
+
+  it.each([
+    ['an unknown placeholder', { 'welcome.txt': 'Hello {{user_name}}' }, /welcome\.txt uses the unknown placeholder \{\{user_name\}\}/],
+    ['a placeholder of the other email', { 'welcome.html': '{{reset_link}}' }, /welcome\.html uses the unknown placeholder \{\{reset_link\}\}/],
+    ['a file that is not UTF-8', { 'password-reset.txt': Buffer.from([0xff, 0xfe, 0x00, 0x41]) }, /password-reset\.txt is not UTF-8/],
+  ])('refuse %s, naming the file', (_, files, message) => {
+    expect(() => EmailTemplates.load(templateDir(files))).toThrow(message);
+  });
+
+  it('refuse a directory that does not exist', () => {
+    expect(() => EmailTemplates.load(path.join(os.tmpdir(), 'no-such-template-dir-4711'))).toThrow(TemplateError);
+  });
+
+  it('are six files, two per part of each email', () => {
+    expect([...TEMPLATE_FILES].sort()).toEqual([
+      'password-reset.html',
+      'password-reset.subject.txt',
+      'password-reset.txt',
+      'welcome.html',
+      'welcome.subject.txt',
+      'welcome.txt',
+    ]);
+  });
+});

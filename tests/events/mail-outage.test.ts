@@ -1,0 +1,81 @@
+// The mail server down or refusing: Hasura is told to retry (503 + Retry-After), nothing is
+// recorded as sent, and the next delivery after the server is back sends the email.
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { deliver, eventForRow } from '../support/hasura-events';
+import { REGISTER } from '../support/operations';
+import { startTestService, type TestService } from '../support/service';
+import { startSmtpServer, unusedPort, type TestSmtpServer } from '../support/smtp';
+
+let db: TestDatabase;
+let service: TestService;
+let port: number;
+let smtp: TestSmtpServer | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // The service is told about a mail server that is not running yet.
+  port = await unusedPort();
+  service = await startTestService(db, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+});
+afterAll(async () => {
+  await service?.stop();
+  await smtp?.stop();
+  await db?.drop();
+});
+
+async function register(username: string): Promise<number> {
+  const res = await service.gql<{ user_register: { id: number } }>(REGISTER, {
+    arg: { username, email: `${username}@example.com`, password: 'a fine password 42' },
+  });
+  expect(res.errors).toBeUndefined();
+  return res.data!.user_register.id;
+}
+
+const flag = async (id: number) => (await service.services.db.prisma.user.findUniqueOrThrow({ where: { id } })).registrationSent;
+
+it('answers 503 with Retry-After while the mail server is down, leaves the flag unset, and sends once it is back', async () => {
+  const id = await register('patient');
+  const event = await eventForRow(service.services.db.pool, 'user_registered', id);
+
+  const down = await deliver(service.url, 'user_registered', event);
+  expect(down.status).toBe(503);
+  expect(down.retryAfter).toBe('30');
+  expect(down.body).toMatchObject({ error: 'mail_unavailable' });
+  expect(await flag(id)).toBe(false);
+  // The claim was released: nothing stands in the way of the retry.
+  expect(await service.services.db.prisma.emailClaim.count({ where: { key: `welcome:${id}` } })).toBe(0);
+
+  // Later retries wait longer (Hasura honours Retry-After).
+  const later = await deliver(service.url, 'user_registered', { ...event, delivery_info: { max_retries: 5, current_retry: 2 } });
+  expect(later.status).toBe(503);
+  expect(later.retryAfter).toBe('120');
+
+  smtp = await startSmtpServer({ port });
+  const back = await deliver(service.url, 'user_registered', { ...event, delivery_info: { max_retries: 5, current_retry: 3 } });
+  expect(back).toMatchObject({ status: 200, body: { status: 'sent' } });
+  const [mail] = await smtp.waitFor(1);
+  expect(mail!.subject).toContain('Welcome');
+  expect(await flag(id)).toBe(true);
+  expect((await deliver(service.url, 'user_registered', event)).body?.status).toBe('already_sent');
+  expect(smtp.received).toHaveLength(1);
+});
+
+it('answers 503 when the mail server refuses the recipient for now, and sends on a later delivery', async () => {
+  await smtp?.stop();
+  smtp = await startSmtpServer({ port, refuse: { addresses: ['busy@example.com'], code: 450 } });
+  const id = await register('busy');
+  const event = await eventForRow(service.services.db.pool, 'user_registered', id);
+
+  const refused = await deliver(service.url, 'user_registered', event);
+  expect(refused.status).toBe(503);
+  expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+  expect(await flag(id)).toBe(false);
+  const warning = service.logs.map((l) => JSON.parse(l) as { msg: string; err?: { responseCode?: number } }).reverse().find((l) => l.msg.includes('asking Hasura to retry'));
+  expect(warning?.err?.responseCode).toBe(450);
+
+  await smtp.stop();
+  smtp = await startSmtpServer({ port });
+  expect((await deliver(service.url, 'user_registered', event)).body?.status).toBe('sent');
+  await smtp.waitFor(1);
+  expect(await flag(id)).toBe(true);
+});
