@@ -93,11 +93,8 @@ export class Accounts {
     const fields: FieldErrors = {};
     const name = validateField(fields, 'username', username, input.username);
     const address = validateField(fields, 'email', email, input.email);
-    if (unsafeText(input.password)) fields.password = ['This password contains characters that are not allowed.'];
-    else {
-      const reasons = this.policy.check(input.password, { username: input.username, email: input.email });
-      if (reasons.length) fields.password = reasons;
-    }
+    const reasons = await this.policy.check(input.password, { username: input.username, email: input.email });
+    if (reasons.length) fields.password = reasons;
     if (!name || !address || Object.keys(fields).length) throw new InvalidInputError(fields);
 
     const passwordHash = await this.hasher.hash(input.password);
