@@ -4,6 +4,7 @@ import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordPolicy } from './auth/password-policy';
 import { ResetTokens } from './auth/password-reset-tokens';
+import { PasswordResets } from './auth/password-resets';
 import { PasswordHasher } from './auth/passwords';
 import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
@@ -19,7 +20,9 @@ export interface Services {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
+  /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: ResetTokens;
+  passwordResets: PasswordResets;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock): Services {
@@ -35,7 +38,10 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole);
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock);
   const resetTokens = new ResetTokens(config.jwt.key);
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens };
+  const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, {
+    ttlSeconds: config.passwordResetTtl,
+  });
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, passwordResets };
 }

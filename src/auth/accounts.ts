@@ -1,6 +1,7 @@
 // Accounts: registration, login, refresh and logout — the rules behind the GraphQL operations,
 // free of GraphQL so that any adapter (resolver, CLI, test) calls the same code.
 import { z } from 'zod';
+import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { uniqueViolation } from '../db/database';
 import type { AccessTokens } from './access-tokens';
@@ -87,6 +88,7 @@ export class Accounts {
     private readonly sessions: Sessions,
     private readonly tokens: AccessTokens,
     private readonly defaultRole: string,
+    private readonly clock: Clock,
   ) {}
 
   async register(input: { username: string; email: string; password: string }): Promise<RegisteredUser> {
@@ -101,7 +103,16 @@ export class Accounts {
     let user;
     try {
       user = await this.db.prisma.user.create({
-        data: { username: name, email: address, passwordHash, role: { connect: { name: this.defaultRole } } },
+        data: {
+          username: name,
+          email: address,
+          passwordHash,
+          // From the service's clock, like every reset request's created_at: a reset token is
+          // valid only for a request made after the last password change, so both sides of that
+          // comparison must come from one clock (the database's may differ, and tests move ours).
+          passwordChangedAt: this.clock.now(),
+          role: { connect: { name: this.defaultRole } },
+        },
         select: { id: true, username: true, email: true, roleId: true },
       });
     } catch (error) {
