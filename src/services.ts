@@ -2,6 +2,7 @@
 // database and the clock, and handed to the adapters (GraphQL, webhooks) explicitly.
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
+import { PasswordChanges } from './auth/password-changes';
 import { PasswordPolicy } from './auth/password-policy';
 import { ResetTokens } from './auth/password-reset-tokens';
 import { PasswordResets } from './auth/password-resets';
@@ -22,6 +23,7 @@ export interface Services {
   accounts: Accounts;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: ResetTokens;
+  passwordChanges: PasswordChanges;
   passwordResets: PasswordResets;
 }
 
@@ -40,8 +42,9 @@ export function createServices(config: Config, db: Database, clock: Clock): Serv
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock);
   const resetTokens = new ResetTokens(config.jwt.key);
+  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, {
     ttlSeconds: config.passwordResetTtl,
   });
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, passwordResets };
+  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, passwordChanges, passwordResets };
 }

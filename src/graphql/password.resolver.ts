@@ -1,6 +1,5 @@
 // Password change and reset: adapters from GraphQL to src/auth/password-changes.ts and
 // src/auth/password-resets.ts. The answers are the original actions' fixed shapes (contract §1).
-import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from './context';
 import { ChangePassword, UserResetConfirm, UserResetEmail, UserResetValidate } from './inputs';
@@ -9,9 +8,15 @@ import { ChangePasswordStatus, ResetConfirmStatus, ResetStatus } from './types';
 @Resolver()
 export class PasswordResolver {
   @Authorized()
-  @Mutation(() => ChangePasswordStatus, { description: 'Needs an access token. Ends every other session.' })
-  user_change_password(@Arg('arg', () => ChangePassword) _arg: ChangePassword): ChangePasswordStatus {
-    throw new GraphQLError('This operation is not implemented yet.', { extensions: { code: 'NOT_IMPLEMENTED' } });
+  @Mutation(() => ChangePasswordStatus, {
+    description: 'Needs an access token. Checks the old password, sets the new one and ends every other session of the user.',
+  })
+  async user_change_password(
+    @Arg('arg', () => ChangePassword) arg: ChangePassword,
+    @Ctx() { services, caller }: Context,
+  ): Promise<ChangePasswordStatus> {
+    await services.passwordChanges.change(caller(), { oldPassword: arg.old_password, newPassword: arg.new_password });
+    return { status: 'success', code: 200 };
   }
 
   @Mutation(() => ResetStatus, {
