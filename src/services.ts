@@ -2,8 +2,10 @@
 // database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
+import { PasswordChanges } from './auth/password-changes';
 import { PasswordPolicy } from './auth/password-policy';
 import { ResetTokens } from './auth/password-reset-tokens';
+import { PasswordResets } from './auth/password-resets';
 import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
 import { Sessions } from './auth/sessions';
@@ -25,7 +27,10 @@ export interface Services {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
+  /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: ResetTokens;
+  passwordChanges: PasswordChanges;
+  passwordResets: PasswordResets;
   limits: RateLimits;
   metrics: Metrics;
   /** Closed by the server's stop(). */
@@ -48,8 +53,12 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, limits, metrics);
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
   const resetTokens = new ResetTokens(config.jwt.key);
+  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
+  const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
+    ttlSeconds: config.passwordResetTtl,
+  });
 
   // Templates first: a broken override stops start-up before anything is listening.
   const templates = EmailTemplates.load(config.emailTemplatesDir);
@@ -76,5 +85,21 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     emailFrom: config.emailFrom,
     passwordResetUrl: config.passwordResetUrl,
   });
-  return { config, db, clock, tokens, sessions, hasher, policy, accounts, resetTokens, limits, metrics, mailer, deliveries };
+  return {
+    config,
+    db,
+    clock,
+    tokens,
+    sessions,
+    hasher,
+    policy,
+    accounts,
+    resetTokens,
+    passwordChanges,
+    passwordResets,
+    limits,
+    metrics,
+    mailer,
+    deliveries,
+  };
 }

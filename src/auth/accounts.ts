@@ -1,6 +1,7 @@
 // Accounts: registration, login, refresh and logout — the rules behind the GraphQL operations,
 // free of GraphQL so that any adapter (resolver, CLI, test) calls the same code.
 import { z } from 'zod';
+import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { uniqueViolation } from '../db/database';
 import type { Metrics } from '../metrics';
@@ -89,6 +90,7 @@ export class Accounts {
     private readonly sessions: Sessions,
     private readonly tokens: AccessTokens,
     private readonly defaultRole: string,
+    private readonly clock: Clock,
     private readonly limits: RateLimits,
     private readonly metrics: Pick<Metrics, 'loginFailures'>,
   ) {}
@@ -97,11 +99,8 @@ export class Accounts {
     const fields: FieldErrors = {};
     const name = validateField(fields, 'username', username, input.username);
     const address = validateField(fields, 'email', email, input.email);
-    if (unsafeText(input.password)) fields.password = ['This password contains characters that are not allowed.'];
-    else {
-      const reasons = this.policy.check(input.password, { username: input.username, email: input.email });
-      if (reasons.length) fields.password = reasons;
-    }
+    const reasons = await this.policy.check(input.password, { username: input.username, email: input.email });
+    if (reasons.length) fields.password = reasons;
     if (!name || !address || Object.keys(fields).length) throw new InvalidInputError(fields);
 
     // Counted before the (deliberately slow) hash, so a flood of sign-ups costs no CPU.
@@ -110,7 +109,16 @@ export class Accounts {
     let user;
     try {
       user = await this.db.prisma.user.create({
-        data: { username: name, email: address, passwordHash, role: { connect: { name: this.defaultRole } } },
+        data: {
+          username: name,
+          email: address,
+          passwordHash,
+          // From the service's clock, like every reset request's created_at: a reset token is
+          // valid only for a request made after the last password change, so both sides of that
+          // comparison must come from one clock (the database's may differ, and tests move ours).
+          passwordChangedAt: this.clock.now(),
+          role: { connect: { name: this.defaultRole } },
+        },
         select: { id: true, username: true, email: true, roleId: true },
       });
     } catch (error) {

@@ -32,7 +32,7 @@ export async function bootstrap(
   });
   if (existing) return { adminCreated: false };
 
-  const reasons = policy.check(admin.password, { username: admin.username, email: admin.email });
+  const reasons = await policy.check(admin.password, { username: admin.username, email: admin.email });
   if (reasons.length) throw new Error(`ADMIN_PASSWORD is refused by the password policy: ${reasons.join(' ')}`);
   try {
     await db.prisma.user.create({

@@ -24,9 +24,14 @@ export class ResetTokens {
     return createHmac('sha256', this.key).update(`${request.id}:${request.userId}`).digest('base64url');
   }
 
+  /** Whether a string has a token's shape; anything else cannot match any request. */
+  wellFormed(token: string): boolean {
+    return TOKEN.test(token);
+  }
+
   /** Constant-time comparison of a presented token with the one the request derives. */
   matches(token: string, request: ResetRequestRef): boolean {
-    if (!TOKEN.test(token)) return false;
+    if (!this.wellFormed(token)) return false;
     return timingSafeEqual(Buffer.from(token), Buffer.from(this.tokenFor(request)));
   }
 }

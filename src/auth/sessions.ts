@@ -37,6 +37,8 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 
 const REFRESH_TOKEN_BYTES = 32;
 
+export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -194,6 +196,9 @@ export class Sessions {
   }
 
   async isLive(sessionId: string, userId: number): Promise<boolean> {
+    // A signed token from another issuer sharing the key could carry any `sid`; PostgreSQL would
+    // refuse a non-UUID with an error instead of "no such session".
+    if (!SESSION_ID.test(sessionId)) return false;
     const { rowCount } = await this.db.query({ ...IS_LIVE, values: [sessionId, userId] });
     return rowCount === 1;
   }

@@ -1,0 +1,169 @@
+// user_change_password (contract §1–3): the old password again, the policy, every other session
+// ended and the caller's kept.
+import { CHANGE_MESSAGES } from '../../src/auth/password-changes';
+import { PASSWORD_MESSAGES } from '../../src/auth/password-policy';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { dumpDatabase } from '../support/dump';
+import { CHANGE_PASSWORD, LOGIN, LOGOUT, REFRESH, REGISTER } from '../support/operations';
+import { startTestService, type GraphQLResponse, type TestService } from '../support/service';
+
+const PASSWORD = 'a long enough password';
+const NEW_PASSWORD = 'another fine passphrase';
+
+let db: TestDatabase;
+let service: TestService;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  service = await startTestService(db);
+});
+afterAll(async () => {
+  await service.stop();
+  await db.drop();
+});
+
+type Tokens = { access: string; refresh: string };
+let counter = 0;
+async function newUser(): Promise<{ id: number; username: string; first: Tokens; second: Tokens }> {
+  counter += 1;
+  const username = `changer${counter}`;
+  const res = await service.gql<{ user_register: { id: number; tokens: Tokens } }>(REGISTER, {
+    arg: { username, email: `${username}@example.com`, password: PASSWORD },
+  });
+  expect(res.errors).toBeUndefined();
+  const second = await login(username, PASSWORD);
+  expect(second.errors).toBeUndefined();
+  return { id: res.data!.user_register.id, username, first: res.data!.user_register.tokens, second: second.data!.user_login };
+}
+const login = (username: string, password: string) => service.gql<{ user_login: Tokens }>(LOGIN, { arg: { username, password } });
+const refresh = (token: string) => service.gql(REFRESH, { arg: { refresh: token } });
+const change = (access: string | undefined, arg: Record<string, unknown>) =>
+  service.gql<{ user_change_password: { status: string; code: number } }>(
+    CHANGE_PASSWORD,
+    { arg },
+    access ? { authorization: `Bearer ${access}` } : {},
+  );
+const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
+
+describe('a successful change', () => {
+  let user: Awaited<ReturnType<typeof newUser>>;
+  let res: Awaited<ReturnType<typeof change>>;
+  let before: { passwordHash: string; passwordChangedAt: Date };
+  beforeAll(async () => {
+    user = await newUser();
+    before = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    res = await change(user.first.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
+  });
+
+  it('answers { status: "success", code: 200 }', () => {
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ user_change_password: { status: 'success', code: 200 } });
+  });
+
+  it("keeps the caller's session: its refresh token still works", async () => {
+    expect(codeOf(await refresh(user.first.refresh))).toBeUndefined();
+  });
+
+  it("ends every other session: another session's refresh is refused", async () => {
+    expect(codeOf(await refresh(user.second.refresh))).toBe('UNAUTHENTICATED');
+    const sessions = await service.services.db.prisma.session.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } });
+    expect(sessions.map((s) => s.revokedReason)).toEqual([null, 'password_change']);
+  });
+
+  it('the old password no longer logs in; the new one does', async () => {
+    expect(codeOf(await login(user.username, PASSWORD))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await login(user.username, NEW_PASSWORD))).toBeUndefined();
+  });
+
+  it('stores a new hash and records when the password changed', async () => {
+    const row = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    expect(row.passwordHash).not.toBe(before.passwordHash);
+    expect(row.passwordHash).toMatch(/^\$2[aby]\$04\$/);
+    expect(row.passwordChangedAt.getTime()).toBeGreaterThan(before.passwordChangedAt.getTime());
+  });
+});
+
+describe('a refused change changes nothing', () => {
+  it('a wrong old password: BAD_USER_INPUT on old_password', async () => {
+    const user = await newUser();
+    const before = await dumpDatabase(service.services.db.pool);
+    const res = await change(user.first.access, { old_password: 'not my password', new_password: NEW_PASSWORD });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: { old_password: [CHANGE_MESSAGES.oldIncorrect] } });
+    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(codeOf(await login(user.username, PASSWORD))).toBeUndefined();
+    expect(codeOf(await refresh(user.second.refresh))).toBeUndefined();
+  });
+
+  it('a new password the policy refuses: every reason under new_password, with a wrong old one too', async () => {
+    const user = await newUser();
+    const before = await dumpDatabase(service.services.db.pool);
+    const res = await change(user.first.access, { old_password: 'wrong', new_password: 'qwerty' });
+    expect(res.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      fields: {
+        old_password: [CHANGE_MESSAGES.oldIncorrect],
+        new_password: [PASSWORD_MESSAGES.tooShort(8), PASSWORD_MESSAGES.common],
+      },
+    });
+    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+  });
+
+  it('the policy sees the username: a new password like it is refused', async () => {
+    const user = await newUser();
+    const res = await change(user.first.access, { old_password: PASSWORD, new_password: `${user.username}!` });
+    expect(res.errors?.[0]?.extensions?.fields).toEqual({
+      new_password: [PASSWORD_MESSAGES.similarToUsername, PASSWORD_MESSAGES.similarToEmail],
+    });
+  });
+
+  it('a new password equal to the old one', async () => {
+    const user = await newUser();
+    const res = await change(user.first.access, { old_password: PASSWORD, new_password: PASSWORD });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: { new_password: [CHANGE_MESSAGES.sameAsOld] } });
+  });
+
+  it('blank fields', async () => {
+    const user = await newUser();
+    const res = await change(user.first.access, { old_password: '', new_password: '' });
+    expect(res.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      fields: { old_password: [CHANGE_MESSAGES.blank], new_password: [CHANGE_MESSAGES.blank] },
+    });
+  });
+
+  it('without an access token: UNAUTHENTICATED', async () => {
+    const res = await change(undefined, { old_password: PASSWORD, new_password: NEW_PASSWORD });
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+  });
+
+  it("with the access token of a session that was logged out: UNAUTHENTICATED", async () => {
+    const user = await newUser();
+    expect(codeOf(await service.gql(LOGOUT, { arg: { refresh: user.second.refresh } }))).toBeUndefined();
+    const before = await dumpDatabase(service.services.db.pool);
+    const res = await change(user.second.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+  });
+
+  it('for a deactivated user: UNAUTHENTICATED', async () => {
+    const user = await newUser();
+    await service.services.db.prisma.user.update({ where: { id: user.id }, data: { isActive: false } });
+    const res = await change(user.first.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+  });
+});
+
+it('of two simultaneous changes from the same old password, exactly one succeeds', async () => {
+  const user = await newUser();
+  const results = await Promise.all([
+    change(user.first.access, { old_password: PASSWORD, new_password: 'first new passphrase' }),
+    change(user.second.access, { old_password: PASSWORD, new_password: 'second new passphrase' }),
+  ]);
+  const ok = results.filter((r) => r.data?.user_change_password);
+  const refused = results.filter((r) => r.errors);
+  expect(ok).toHaveLength(1);
+  expect(refused).toHaveLength(1);
+  // The loser either lost its session to the winner or found the old password already changed.
+  expect(['UNAUTHENTICATED', 'BAD_USER_INPUT']).toContain(codeOf(refused[0]!));
+  const winner = results[0]!.data ? 'first new passphrase' : 'second new passphrase';
+  expect(codeOf(await login(user.username, winner))).toBeUndefined();
+});
