@@ -6,7 +6,8 @@
 // each other's prepared statements — a setup the service never runs in.
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { LOGIN, REGISTER, RESET, RESET_CONFIRM, RESET_VALIDATE } from '../support/operations';
-import { startTestService, type GraphQLResponse, type TestService } from '../support/service';
+import { DEFAULT_REQUEST_INTERVAL } from '../../src/auth/password-resets';
+import { startTestService, TestClock, type GraphQLResponse, type TestService } from '../support/service';
 
 const LIMITS = {
   // 3 failed logins per account per 15 minutes; 5 per client address.
@@ -24,14 +25,15 @@ const PASSWORD = 'a long enough password';
 let db: TestDatabase;
 let first: TestService;
 let second: TestService;
+const clock = new TestClock();
 /** Alternates between the instances: consecutive requests never go to the same one. */
 let turn = 0;
 const next = () => (turn++ % 2 === 0 ? first : second);
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  first = await startTestService(db, { env: LIMITS });
-  second = db.embedded ? first : await startTestService(db, { env: LIMITS });
+  first = await startTestService(db, { env: LIMITS, clock });
+  second = db.embedded ? first : await startTestService(db, { env: LIMITS, clock });
 });
 afterAll(async () => {
   await first.stop();
@@ -158,7 +160,10 @@ describe('password reset requests per email', () => {
 
   it('over the limit, answer exactly as an accepted request does and record nothing', async () => {
     const { email, id } = await newUser();
-    const accepted = [await reset(email), await reset(email.toUpperCase())];
+    const accepted = [await reset(email)];
+    // The service records one request per user per interval (password-reset.test.ts); step past it.
+    clock.advance(DEFAULT_REQUEST_INTERVAL + 1);
+    accepted.push(await reset(email.toUpperCase()));
     for (const answer of accepted) expect(answer).toEqual({ status: 200, data: { user_password_reset: { status: 'OK' } } });
     expect(await requestsOf(id)).toBe(2);
 

@@ -96,7 +96,7 @@ it('counts emails through the module the mailer uses', async () => {
   service.services.metrics.emailFailed('password-reset');
   const text = await service.metricsText();
   expect(sample(text, 'auth_emails_sent_total{kind="welcome"}')).toBe(1);
-  expect(sample(text, 'auth_emails_failed_total{kind="password_reset"}')).toBe(1);
+  expect(sample(text, 'auth_emails_failed_total{kind="password-reset"}')).toBe(1);
 });
 
 it('keeps each instance in a registry of its own, so two in one process do not clash', async () => {
