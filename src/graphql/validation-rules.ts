@@ -1,4 +1,5 @@
-// Validation rules added to graphql-js's own, checked before any resolver runs.
+// Validation rules added to graphql-js's own, checked before any resolver runs. (Apollo runs them
+// once graphql-js's rules and its own recursive-selection limit have passed.)
 //
 // Limits on what one document may ask for. The schema is small and shallow, so honest documents
 // are tiny; a hostile one could otherwise make one HTTP request cost a great deal — above all
