@@ -16,6 +16,7 @@ import { playground } from './http/playground';
 import { requestLogger, requestNotes } from './http/request-log';
 import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
+import { MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, extraValidationRules } from './graphql/validation-rules';
 import { buildAuthSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import type { Services } from './services';
@@ -48,6 +49,11 @@ export async function createServer(services: Services, logger: Logger): Promise<
     // main.ts owns the signals: Apollo's own handlers race with it and re-raise the signal.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger, config.nodeEnv === 'development'),
+    // Bounds on what one document may ask for, and the operation types this schema has
+    // (src/graphql/validation-rules.ts): all checked before any resolver runs.
+    parseOptions: { maxTokens: MAX_TOKENS },
+    validationRules: extraValidationRules(),
+    maxRecursiveSelections: MAX_RECURSIVE_SELECTIONS,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeout * 1000 }),
       // Apollo's default landing page loads from a CDN and fails offline.

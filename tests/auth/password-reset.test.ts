@@ -81,7 +81,7 @@ describe('user_password_reset', () => {
 
   it('takes about the same time for a known and an unknown email', async () => {
     const times: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 5; i += 1) {
       const user = await newUser();
       for (const [kind, email] of [['known', user.email], ['unknown', `nobody${i}@example.com`]] as const) {
         const started = performance.now();
@@ -89,10 +89,11 @@ describe('user_password_reset', () => {
         times[kind].push(performance.now() - started);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
-    // Both wait out the same floor, which hides the difference of one inserted row.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+    // Both wait out the same floor, which hides the difference of one inserted row (a few ms);
+    // the tolerance on the medians is for a busy test machine, not for the service.
     for (const t of [...times.known, ...times.unknown]) expect(t).toBeGreaterThanOrEqual(DEFAULT_MIN_REQUEST_MILLIS - 1);
-    expect(Math.abs(median(times.known) - median(times.unknown))).toBeLessThan(50);
+    expect(Math.abs(median(times.known) - median(times.unknown))).toBeLessThan(100);
   });
 
   it('matches the email in any letter case', async () => {
