@@ -235,12 +235,10 @@ export function emulateBuild(dockerfile: Dockerfile, options: EmulationOptions):
             if (/^npm ci\b/.test(command)) {
               symlinkSync(options.nodeModules, path.join(dir, 'node_modules'), 'dir');
               if (!/--ignore-scripts\b/.test(command)) {
-                for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
-                  execFileSync('npm', ['run', '--if-present', script], { cwd: dir, env, stdio: 'pipe' });
-                }
+                for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) run('npm', ['run', '--if-present', script], dir, env, where);
               }
             } else {
-              execFileSync('sh', ['-c', command], { cwd: dir, env, stdio: 'pipe' });
+              run('sh', ['-c', command], dir, env, where);
             }
           }
           break;
@@ -273,6 +271,17 @@ export function emulateBuild(dockerfile: Dockerfile, options: EmulationOptions):
     if (stage.name === options.target) break;
   }
   return built;
+}
+
+/** Runs a step; on failure the error carries its output (tsc reports on stdout). */
+function run(command: string, args: string[], cwd: string, env: Record<string, string | undefined>, where: string): void {
+  try {
+    execFileSync(command, args, { cwd, env, stdio: 'pipe' });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    const output = `${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`.split('\n').filter((l) => !/^npm warn/.test(l)).join('\n');
+    throw new Error(`${where}: ${command} ${args.join(' ')} failed:\n${output}`, { cause: error });
+  }
 }
 
 /** Every file under `dir`, relative, sorted (symlinks not followed). */
