@@ -111,6 +111,8 @@ describe('the auth service in the stack', () => {
     expect(database.hostname).toBe('postgres');
     expect(database.pathname).toBe(`/${String((service('postgres').environment as Record<string, string>).POSTGRES_DB)}`);
     expect(decodeURIComponent(database.password)).toBe(dotenv.POSTGRES_PASSWORD);
+    // Put in the URLs unescaped by compose: only URL-safe characters survive that.
+    expect(dotenv.POSTGRES_PASSWORD).toMatch(/^[A-Za-z0-9_-]+$/);
     const smtp = new URL(config.smtpUrl ?? '');
     expect(smtp.hostname).toBe('mailpit');
     expect(Object.keys(compose.services)).toContain(smtp.hostname);
