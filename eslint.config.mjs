@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'artifacts/', 'src/db/generated/', 'src/graphql/generated/', 'node_modules/', '.data/'] },
+  { ignores: ['dist/', 'coverage/', 'artifacts/', 'src/db/generated/', 'src/graphql/generated/', 'tests/generated/', 'node_modules/', '.data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
