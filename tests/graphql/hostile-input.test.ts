@@ -23,7 +23,10 @@ let snapshot: Record<string, string[]>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  service = await startTestService(db);
+  // Limits off: hundreds of hostile requests would otherwise end in TOO_MANY_REQUESTS and hide
+  // what each input does on its own (tests/auth/rate-limits.test.ts covers the limits).
+  const off = ['LOGIN', 'LOGIN_PER_CLIENT', 'REGISTER_PER_CLIENT', 'RESET_REQUEST', 'RESET_REQUEST_PER_CLIENT', 'RESET_ATTEMPT'];
+  service = await startTestService(db, { env: Object.fromEntries(off.map((name) => [`RATE_LIMIT_${name}`, 'off'])) });
   const registered = await service.gql<{ user_register: { tokens: { access: string } } }>(REGISTER, { arg: VICTIM });
   expect(registered.errors).toBeUndefined();
   access = registered.data!.user_register.tokens.access;
