@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { LEASE_SECONDS } from '../../src/events/email-claims';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventDelivery } from '../support/hasura-gateway';
 import {
@@ -225,6 +226,8 @@ describe('event triggers', () => {
     expect(num_retries).toBeGreaterThanOrEqual(3);
     expect(num_retries * interval_sec).toBeLessThanOrEqual(3600); // a reset link expires in an hour
     expect(interval_sec).toBeGreaterThanOrEqual(10);
+    // A retry after an instance died mid-send must find its email claim lapsed, or it answers already_sent.
+    expect(interval_sec).toBeGreaterThan(LEASE_SECONDS);
     expect(timeout_sec).toBeGreaterThanOrEqual(10);
     expect(timeout_sec).toBeLessThanOrEqual(60);
   });
