@@ -131,15 +131,8 @@ export class Accounts {
           : { username: ['A user with that username already exists.'] },
       );
     }
-    const session = await this.sessions.start(user.id, user.roleId);
-    const access = this.tokens.sign({
-      userId: user.id,
-      username: user.username,
-      email: user.email,
-      role: this.defaultRole,
-      sessionId: session.sessionId,
-    });
-    return { id: user.id, username: user.username, email: user.email, tokens: { access, refresh: session.refreshToken } };
+    const tokens = await this.signIn({ ...user, role: this.defaultRole });
+    return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
   /**
@@ -172,7 +165,12 @@ export class Accounts {
     }
     await this.limits.loginSucceeded(account, origin);
 
-    const session = await this.sessions.start(user.id, user.role_id);
+    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
+  }
+
+  /** A new session for a user who just proved who they are, and the tokens that go with it. */
+  private async signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
+    const session = await this.sessions.start(user.id, user.roleId);
     const access = this.tokens.sign({
       userId: user.id,
       username: user.username,
