@@ -441,8 +441,14 @@ function withCharColumns(pool: pg.Pool): WeakMap<unknown[], number[]> {
 }
 
 /** Creates an empty database next to the main one for `work`, and drops it afterwards. */
+/** The start of the name of every shadow database made for `databaseUrl`'s database (at most 47 of PostgreSQL's 63 bytes). */
+export function shadowPrefix(databaseUrl: string): string {
+  return `shadow_${decodeURIComponent(new URL(databaseUrl).pathname.slice(1)).replace(/[^a-z0-9_]/gi, '_').slice(0, 39)}_`;
+}
+
 async function withShadowDatabase<T>(databaseUrl: string, work: (shadowUrl: string) => Promise<T>): Promise<T> {
-  const name = `shadow_${randomBytes(8).toString('hex')}`;
+  // Named after the main database, so an operator (or a test) can tell whose it is.
+  const name = `${shadowPrefix(databaseUrl)}${randomBytes(8).toString('hex')}`;
   const shadowUrl = new URL(databaseUrl);
   shadowUrl.pathname = `/${name}`;
   const admin = new pg.Client({ connectionString: databaseUrl });

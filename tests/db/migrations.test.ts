@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { applyMigrations, createMigration, diffMigrationsToSchema, isEmptyMigration } from '../../src/db/migrate';
+import { applyMigrations, createMigration, diffMigrationsToSchema, isEmptyMigration, shadowPrefix } from '../../src/db/migrate';
 
 const SERVER_URL =
   process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -118,18 +118,30 @@ describe('migrations', () => {
   });
 
   it('reports no drift between the migrations and the schema, and drops its shadow database', async () => {
-    const shadowDatabases = () =>
-      withAdmin(async (client) => {
-        const { rows } = await client.query<{ datname: string }>(
-          "SELECT datname FROM pg_database WHERE datname LIKE 'shadow\\_%'",
-        );
-        return rows.map((row) => row.datname);
-      });
-    const before = await shadowDatabases();
-    const sql = await diffMigrationsToSchema(url);
-    expect(isEmptyMigration(sql)).toBe(true);
-    const left = (await shadowDatabases()).filter((name) => !before.includes(name));
-    expect(left).toEqual([]);
+    // Only this database's shadows: other suites may be diffing on the same server right now.
+    const prefix = shadowPrefix(url);
+    const watcher = new pg.Client({ connectionString: SERVER_URL });
+    await watcher.connect();
+    const shadowDatabases = async () => {
+      const { rows } = await watcher.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
+      return rows.map((row) => row.datname);
+    };
+    // Watched without pause while the diff runs, to see the shadow database exist.
+    const seen = new Set<string>();
+    let diffing = true;
+    const watching = (async () => {
+      while (diffing) for (const name of await shadowDatabases()) seen.add(name);
+    })();
+    try {
+      const sql = await diffMigrationsToSchema(url).finally(() => (diffing = false));
+      await watching;
+      expect(isEmptyMigration(sql)).toBe(true);
+      expect(await shadowDatabases()).toEqual([]);
+    } finally {
+      await watcher.end();
+    }
+    // The check above means something only if the shadow database is named as shadowPrefix says.
+    expect(seen.size).toBe(1);
   });
 });
 
