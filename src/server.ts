@@ -4,25 +4,25 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
+import proxyaddr from 'proxy-addr';
 import { createEventsRouter } from './events/router';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
-import { metricsEndpoint, requestMetrics } from './http/metrics';
+import { frontDoor, pathOf } from './http/front-door';
+import { bodyError, directGraphqlPost, isPlainGraphqlPost, MAX_BODY_BYTES } from './http/graphql-endpoint';
+import { metricsEndpoint } from './http/metrics';
 import { playground } from './http/playground';
-import { requestLogger, requestNotes } from './http/request-log';
+import { requestNotes } from './http/request-log';
 import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
 import { MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, extraValidationRules } from './graphql/validation-rules';
 import { buildAuthSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import type { Services } from './services';
-
-/** Request bodies larger than this are refused before parsing: no operation needs more. */
-export const MAX_BODY_BYTES = 100 * 1024;
 
 export interface AuthServer {
   httpServer: http.Server;
@@ -38,7 +38,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   app.disable('x-powered-by');
   // Which X-Forwarded-For entries name the client (req.ip); see Config.trustProxy.
   app.set('trust proxy', config.trustProxy);
-  const httpServer = http.createServer(app);
+  // The request listener is attached once Apollo has started (below).
+  const httpServer = http.createServer();
   let stopping = false;
 
   const apollo = new ApolloServer<Context>({
@@ -58,15 +59,14 @@ export async function createServer(services: Services, logger: Logger): Promise<
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeout * 1000 }),
       // Apollo's default landing page loads from a CDN and fails offline.
       ApolloServerPluginLandingPageDisabled(),
+      // Nothing here is cacheable (the front door says no-store), and its per-field hook would
+      // wrap every resolver.
+      ApolloServerPluginCacheControlDisabled(),
       operationNamePlugin,
     ],
   });
   await apollo.start();
   services.limits.startSweeping((err) => logger.warn({ err }, 'could not delete expired rate-limit counters'));
-
-  app.use(requestLogger(logger));
-  app.use(requestMetrics(services.metrics));
-  app.use(securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -83,19 +83,26 @@ export async function createServer(services: Services, logger: Logger): Promise<
   if (config.playground) app.use(playground(config.appName));
 
   // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
-  const clientOf = (ip: string | undefined) => (config.trustProxy === false ? undefined : ip);
+  const trusted = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const context = async (req: http.IncomingMessage, res: http.ServerResponse) =>
+    createContext(services, req.headers.authorization, requestNotes(res), {
+      client: config.trustProxy === false ? undefined : proxyaddr(req, trusted),
+    });
   const cors = graphqlCors(config.corsOrigins);
-  app.use(
-    '/graphql',
-    ...(cors ? [cors] : []),
-    express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) =>
-        createContext(services, req.headers.authorization, requestNotes(res), { client: clientOf(req.ip) }),
+  // Requests of an unusual shape (another content type, a compressed body), GET and the CORS
+  // preflight: Express parses the body, Apollo answers.
+  app.use('/graphql', ...(cors ? [cors] : []), express.json({ limit: MAX_BODY_BYTES }), expressMiddleware(apollo, { context: ({ req, res }) => context(req, res) }));
+  app.use(bodyErrors);
+
+  const direct = directGraphqlPost({ apollo, context, logger });
+  httpServer.on(
+    'request',
+    frontDoor({ logger, metrics: services.metrics, headers: securityHeaders() }, (req, res) => {
+      if (!isPlainGraphqlPost(req, pathOf(req.url))) return app(req, res);
+      if (!cors) return direct(req, res);
+      cors(req, res, (error) => (error ? app(req, res) : direct(req, res)));
     }),
   );
-
-  app.use(bodyErrors);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -122,18 +129,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
   };
 }
 
-/** Malformed or oversized bodies get a GraphQL-shaped error with a precise code, never a 500. */
+/** Body-parser's failures on the Express route, answered like the direct route's (src/http/graphql-endpoint.ts). */
 const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
   if (res.headersSent) return next(error);
-  if (error.type === 'entity.too.large') {
-    res.status(413).json({
-      errors: [{ message: `The request body is larger than ${MAX_BODY_BYTES} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-    });
-    return;
-  }
-  if (error.status && error.status >= 400 && error.status < 500) {
-    res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
-    return;
-  }
+  if (error.type === 'entity.too.large') return bodyError(res, 'too_large');
+  if (error.status && error.status >= 400 && error.status < 500) return bodyError(res, 'invalid');
   next(error);
 };

@@ -1,11 +1,7 @@
-// GET /metrics for Prometheus, and the middleware that times every request by its operation.
+// GET /metrics for Prometheus, and the label each request is counted under (src/http/front-door.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
-import { requestNotes } from './request-log';
-
-/** Probes and scrapes are not traffic: they would drown the request series. */
-const UNMEASURED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * The label of a finished request: its operation as noted by the handler (GraphQL root field,
@@ -15,16 +11,6 @@ const UNMEASURED = new Set(['/healthz', '/readyz', '/metrics']);
 export function operationLabel(operation: string | undefined): string {
   if (!operation) return 'none';
   return operation.includes(',') ? 'multiple' : operation;
-}
-
-export function requestMetrics(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    if (UNMEASURED.has(req.path)) return next();
-    const done = metrics.startRequest();
-    // 'close' comes once per response, also when the client went away before the answer.
-    res.once('close', () => done(operationLabel(requestNotes(res).operation), res.statusCode));
-    next();
-  };
 }
 
 /** GET /metrics; with `token`, only for `Authorization: Bearer <token>`. */

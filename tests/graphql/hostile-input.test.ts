@@ -5,7 +5,7 @@
 // Loaded first: importing src/server loads the TypeGraphQL resolvers, whose decorators need it.
 import 'reflect-metadata';
 import { MAX_ALIASES, MAX_ROOT_FIELDS, MAX_TOKENS } from '../../src/graphql/validation-rules';
-import { MAX_BODY_BYTES } from '../../src/server';
+import { MAX_BODY_BYTES } from '../../src/http/graphql-endpoint';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { dumpDatabase } from '../support/dump';
 import { CHANGE_PASSWORD, LOGIN, LOGOUT, REFRESH, REGISTER, RESET, RESET_CONFIRM, RESET_VALIDATE, SAMPLE } from '../support/operations';
