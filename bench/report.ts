@@ -165,10 +165,11 @@ export function renderMarkdown(report: Report): string {
           `${s.errors} / ${b.errors} | ${percent(r)} | ≥ ${percent(t.target)} | ${mark(r >= t.target)} |`,
       );
     }
-    out.push('', 'Requests per second in each round (service; baseline):', '');
+    out.push('', 'Each round (service req/s; baseline req/s; their ratio — back-to-back runs, so the spread shows the noise):', '');
     for (const t of report.throughput) {
       const list = (runs: RunStats[]) => runs.map((r) => rps(r.rps)).join(' / ');
-      out.push(`- \`${t.name}\`: ${list(t.service)}; ${list(t.baseline)}`);
+      const ratios = t.service.map((s, i) => percent(s.rps / (t.baseline[i]?.rps ?? NaN))).join(' / ');
+      out.push(`- \`${t.name}\`: ${list(t.service)}; ${list(t.baseline)}; ${ratios}`);
     }
     out.push('');
   }
