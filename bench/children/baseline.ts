@@ -1,0 +1,144 @@
+// The baseline: the least a Node process can do to answer the same requests — plain node:http and
+// a pg.Pool, no framework, no GraphQL. It receives the very bodies and headers the service gets and
+// does the same essential work, so service ÷ baseline is what the service's layers (Express,
+// Apollo, TypeGraphQL, logging, metrics) cost on top of the unavoidable part:
+//
+//   POST /refresh  JSON.parse the GraphQL body, sha256 the refresh token, ONE indexed lookup (the
+//                  same join as src/auth/sessions.ts FIND_TOKEN, as a named prepared statement),
+//                  the same refusal checks, sign a JWT of the service's claims shape with a KeyObject.
+//   POST /verify   verify the bearer JWT (same algorithm and checks), JSON.parse the body, answer
+//                  action_sample's shape.
+//   GET  /readyz   200 once the database answers.
+//
+// Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX,
+// HASURA_GRAPHQL_JWT_SECRET ({"type":"HS256","key":"…"}).
+import { createHash, createSecretKey, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+import { isHotdog } from '../../src/sample/hotdog';
+import { FIND_TOKEN_SQL } from './find-token-sql';
+
+interface TokenRow {
+  session_id: string;
+  expires_at: Date;
+  retired_at: Date | null;
+  revoked_at: Date | null;
+  session_role_id: number;
+  user_id: number;
+  username: string;
+  email: string;
+  is_active: boolean;
+  role_id: number;
+  role: string;
+}
+
+const CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
+const ACCESS_TOKEN_TTL = 15 * 60;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+
+function main(): void {
+  const secret = JSON.parse(process.env.HASURA_GRAPHQL_JWT_SECRET ?? '') as { type: jwt.Algorithm; key: string };
+  // Built once: jsonwebtoken rebuilds a key from a string on every call (~600 µs vs ~9 µs).
+  const key = createSecretKey(Buffer.from(secret.key, 'utf8'));
+  const algorithm = secret.type;
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
+  pool.on('error', () => {});
+
+  async function refresh(body: string): Promise<unknown> {
+    const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
+    if (typeof token !== 'string' || !token) return graphqlError('refresh is required', 'BAD_USER_INPUT');
+    const hash = createHash('sha256').update(token).digest('hex');
+    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: FIND_TOKEN_SQL, values: [hash] });
+    const row = rows[0];
+    const now = Date.now();
+    if (!row || row.revoked_at || row.retired_at || row.expires_at.getTime() <= now || !row.is_active || row.role_id !== row.session_role_id) {
+      return graphqlError('The refresh token is invalid or has expired.', 'UNAUTHENTICATED');
+    }
+    const iat = Math.floor(now / 1000);
+    const access = jwt.sign(
+      {
+        sub: String(row.user_id),
+        iat,
+        exp: iat + ACCESS_TOKEN_TTL,
+        jti: randomUUID(),
+        token_type: 'access',
+        sid: row.session_id,
+        user_name: row.username,
+        user_email: row.email,
+        [CLAIMS_NAMESPACE]: {
+          'x-hasura-allowed-roles': [row.role],
+          'x-hasura-default-role': row.role,
+          'x-hasura-user-id': String(row.user_id),
+        },
+      },
+      key,
+      { algorithm },
+    );
+    return { data: { user_refresh: { access, refresh: null } } };
+  }
+
+  function verify(body: string, authorization: string | undefined): unknown {
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    if (!token) return graphqlError('This operation needs an access token.', 'UNAUTHENTICATED');
+    let payload: jwt.JwtPayload | string;
+    try {
+      payload = jwt.verify(token, key, { algorithms: [algorithm], clockTolerance: 0 });
+    } catch {
+      return graphqlError('The access token is invalid or has expired.', 'UNAUTHENTICATED');
+    }
+    const claims = typeof payload === 'string' ? undefined : (payload[CLAIMS_NAMESPACE] as Record<string, unknown> | undefined);
+    if (typeof payload === 'string' || payload.token_type !== 'access' || claims?.['x-hasura-user-id'] !== payload.sub) {
+      return graphqlError('The access token is invalid or has expired.', 'UNAUTHENTICATED');
+    }
+    const food = (JSON.parse(body) as { variables?: { food?: unknown } }).variables?.food;
+    if (typeof food !== 'string') return graphqlError('food is required', 'BAD_USER_INPUT');
+    return { data: { action_sample: { hotdog: isHotdog(food) } } };
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      answer(req, body).then(
+        (result) => send(res, result === undefined ? 404 : 200, result ?? { errors: [{ message: 'not found' }] }),
+        (error: unknown) => send(res, 500, { errors: [{ message: String(error) }] }),
+      );
+    });
+  });
+
+  async function answer(req: http.IncomingMessage, body: string): Promise<unknown> {
+    if (req.method === 'POST' && req.url === '/refresh') return refresh(body);
+    if (req.method === 'POST' && req.url === '/verify') return verify(body, req.headers.authorization);
+    if (req.method === 'GET' && req.url === '/readyz') {
+      await pool.query('SELECT 1');
+      return { status: 'ready' };
+    }
+    return undefined;
+  }
+
+  server.listen(Number(process.env.PORT), '127.0.0.1');
+
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void pool.end().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // The benchmark is gone (killed): nobody will stop us.
+  process.on('disconnect', stop);
+}
+
+function graphqlError(message: string, code: string): unknown {
+  return { data: null, errors: [{ message, extensions: { code } }] };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+main();

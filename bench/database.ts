@@ -1,0 +1,85 @@
+// The benchmark's own database: created on the DATABASE_URL server, migrated, seeded, and dropped
+// at the end whatever happens, so a run leaves nothing behind and never touches real data.
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
+import pg from 'pg';
+import { applyMigrations } from '../src/db/migrate';
+
+export interface ThrowawayDatabase {
+  name: string;
+  url: string;
+  /** Idempotent; FORCE ends the service's and the baseline's connections if they are still open. */
+  drop(): Promise<void>;
+}
+
+export async function createThrowawayDatabase(serverUrl: string): Promise<ThrowawayDatabase> {
+  const name = `bench_${randomBytes(6).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let dropped: Promise<void> | undefined;
+  const database: ThrowawayDatabase = {
+    name,
+    url: url.toString(),
+    drop() {
+      dropped ??= adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return dropped;
+    },
+  };
+  try {
+    await applyMigrations(database.url);
+  } catch (error) {
+    await database.drop().catch(() => {});
+    throw error;
+  }
+  return database;
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface SeededUser {
+  username: string;
+  password: string;
+}
+
+export interface Seed {
+  users: SeededUser[];
+  /** The one bcrypt hash every seeded user shares; the bcrypt baseline compares against it. */
+  passwordHash: string;
+  password: string;
+}
+
+export const SEED_PASSWORD = 'bench-Correct-Horse-Battery-42';
+
+/**
+ * Users inserted with SQL rather than registered: registering 200 users would cost 200 hashes.
+ * They all share one hash computed once at the bench cost, so a login costs exactly what a real
+ * login at that cost does. Must run after the service started: its bootstrap creates the roles.
+ */
+export async function seedUsers(databaseUrl: string, count: number, bcryptRounds: number, role: string): Promise<Seed> {
+  const passwordHash = await bcrypt.hash(SEED_PASSWORD, bcryptRounds);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(
+      `INSERT INTO users (username, email, password_hash, role_id)
+       SELECT 'bench_user_' || i, 'bench_user_' || i || '@bench.test', $2, r.id
+         FROM generate_series(1, $1::int) i, roles r
+        WHERE r.name = $3`,
+      [count, passwordHash, role],
+    );
+    if (rowCount !== count) throw new Error(`seeding inserted ${rowCount ?? 0} users instead of ${count}: is there a role "${role}"?`);
+  } finally {
+    await client.end();
+  }
+  const users = Array.from({ length: count }, (_, i) => ({ username: `bench_user_${i + 1}`, password: SEED_PASSWORD }));
+  return { users, passwordHash, password: SEED_PASSWORD };
+}

@@ -1,0 +1,289 @@
+// The processes the benchmark runs: the service (built, `node dist/main.js`, as the Docker image
+// runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
+// shares an event loop or a thread pool with the load generator, which runs in this one.
+//
+// Every child is tracked: stopChildren() ends them all (SIGTERM, then SIGKILL) and a last-resort
+// 'exit' hook SIGKILLs any left, so an error or Ctrl-C never leaves a server running. Children also
+// get an IPC channel and end themselves when it closes, which covers this process being killed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+const SWC = ['-r', '@swc-node/register'];
+/** Bytes of a child's stderr kept for the failure message. */
+const STDERR_TAIL = 16 * 1024;
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const running = new Set<Child>();
+
+export class Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<ExitStatus>;
+  private exitStatus: ExitStatus | undefined;
+  private stderrTail = '';
+  private readonly pending = new Map<string, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private readonly messages: unknown[] = [];
+  private messageWaiter: ((message: unknown) => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    stdout: 'ignore' | 'inherit' = 'ignore',
+  ) {
+    this.process = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe', 'ipc'] });
+    running.add(this);
+    this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL);
+    });
+    this.process.on('message', (message: { id?: string; error?: string }) => {
+      if (message.id === undefined) {
+        // Unsolicited: a child reporting on its own (the bcrypt baseline's result).
+        if (this.messageWaiter) this.messageWaiter(message);
+        else this.messages.push(message);
+        return;
+      }
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(`${this.name}: ${message.error}`));
+      else waiter.resolve(message);
+    });
+    this.exited = new Promise((resolve) => {
+      this.process.once('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        running.delete(this);
+        for (const waiter of this.pending.values()) waiter.reject(new Error(`${this.name} exited (${describeExit(this.exitStatus)})`));
+        this.pending.clear();
+        resolve(this.exitStatus);
+      });
+      // A spawn failure emits 'error' and maybe no 'exit'.
+      this.process.once('error', (error) => {
+        this.stderrTail += `\n${error.message}`;
+        this.exitStatus ??= { code: -1, signal: null };
+        running.delete(this);
+        resolve(this.exitStatus);
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.exitStatus === undefined;
+  }
+
+  get pid(): number {
+    return this.process.pid ?? -1;
+  }
+
+  stderr(): string {
+    return this.stderrTail.trim();
+  }
+
+  /** Sends `message` with an id over IPC and resolves with the child's answer carrying that id. */
+  request<T>(message: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
+    if (!this.running) return Promise.reject(new Error(`${this.name} is not running`));
+    const id = randomUUID();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name} did not answer ${JSON.stringify(message)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value as T);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.process.send({ ...message, id });
+    });
+  }
+
+  /** The next message the child sends on its own; rejects if it exits first. */
+  async nextMessage<T>(timeoutMs: number): Promise<T> {
+    if (this.messages.length) return this.messages.shift() as T;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        new Promise<T>((resolve) => {
+          this.messageWaiter = (message) => resolve(message as T);
+        }),
+        this.exited.then((status) => {
+          throw new Error(`${this.name} exited (${describeExit(status)}) without reporting`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${this.name} did not report within ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      this.messageWaiter = undefined;
+      clearTimeout(timer);
+    }
+  }
+
+  /** SIGTERM (the service drains and exits, writing its CPU profile if asked to), then SIGKILL. */
+  async stop(timeoutMs = 15_000): Promise<ExitStatus> {
+    if (!this.running) return this.exitStatus!;
+    this.process.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.process.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    return this.exited;
+  }
+
+  kill(): void {
+    if (this.running) this.process.kill('SIGKILL');
+  }
+}
+
+export function describeExit(status: ExitStatus): string {
+  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+}
+
+/** Stops every child still running, in parallel. */
+export async function stopChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => child.stop()));
+}
+
+// Whatever path leads to exit, no child outlives this process.
+process.on('exit', () => {
+  for (const child of running) child.kill();
+});
+
+/** A port free right now on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls GET /readyz until it answers 200; fails at once, with the child's stderr, if the child exits. */
+export async function waitReady(child: Child, baseUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!child.running) {
+      throw new Error(
+        `${child.name} exited before it was ready (${describeExit(await child.exited)})` +
+          (child.stderr() ? `; its stderr:\n${child.stderr()}` : '; no stderr (BENCH_VERBOSE=1 shows its log)'),
+      );
+    }
+    try {
+      const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${child.name} was not ready within ${timeoutMs / 1000} s; its stderr:\n${child.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface ServiceStart {
+  port: number;
+  /** Variables the benchmark sets; everything else is passed through from this process. */
+  env: Record<string, string>;
+  verbose: boolean;
+  /** Profile the process: written to this directory when it exits (on SIGTERM). */
+  cpuProfile?: { dir: string; name: string };
+}
+
+export interface RunningChild {
+  child: Child;
+  url: string;
+}
+
+const PROBE = path.join(ROOT, 'bench/children/service-probe.cjs');
+
+/** `node dist/main.js`, with the event-loop probe preloaded (plain CommonJS: no swc in the service). */
+export async function startService(options: ServiceStart): Promise<RunningChild> {
+  const profile = options.cpuProfile
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`]
+    : [];
+  const child = new Child(
+    'the service',
+    [...profile, '--require', PROBE, path.join(ROOT, 'dist/main.js')],
+    { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
+    options.verbose ? 'inherit' : 'ignore',
+  );
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitReady(child, url);
+  return { child, url };
+}
+
+export interface BaselineStart {
+  port: number;
+  databaseUrl: string;
+  jwtSecret: string;
+  poolMax: number;
+}
+
+export async function startBaseline(options: BaselineStart): Promise<RunningChild> {
+  const child = new Child('the baseline server', [...SWC, path.join(ROOT, 'bench/children/baseline.ts')], {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_MAX: String(options.poolMax),
+    HASURA_GRAPHQL_JWT_SECRET: options.jwtSecret,
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitReady(child, url);
+  return { child, url };
+}
+
+export interface BcryptRateResult {
+  /** Compares completed per second inside the measured window. */
+  rate: number;
+  completed: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  /** Compares that did not say "match". */
+  errors: number;
+}
+
+/** `bcrypt.compare` at `concurrency` in flight for `seconds`, in a fresh process (bench/children/bcrypt-rate.ts). */
+export async function runBcryptRate(options: {
+  hash: string;
+  password: string;
+  concurrency: number;
+  seconds: number;
+  warmup: number;
+}): Promise<BcryptRateResult> {
+  // Options travel in the environment: a message sent before the child listens would be lost.
+  const child = new Child('the bcrypt baseline', [...SWC, path.join(ROOT, 'bench/children/bcrypt-rate.ts')], {
+    ...process.env,
+    BCRYPT_RATE_OPTIONS: JSON.stringify(options),
+  });
+  try {
+    return await child.nextMessage<BcryptRateResult>((options.seconds + options.warmup + 60) * 1000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}${child.stderr() ? `; its stderr:\n${child.stderr()}` : ''}`, { cause: error });
+  } finally {
+    await child.stop();
+  }
+}

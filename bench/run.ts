@@ -1,0 +1,491 @@
+// `npm run bench`: the service (built, run as production runs it) against minimal baselines on the
+// same machine in the same run, so the ratios mean something even though absolute numbers drift.
+// What is measured and how to read it: bench/README.md. Options: bench/options.ts.
+//
+//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench
+//
+// Order: throw-away database → service → seed users → baseline → per target a warm-up → rounds
+// (each scenario service and baseline back to back, which one first alternating per round) →
+// event loop under a login storm (per round) → memory under mixed load (once, last) → report.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIND_TOKEN_SQL } from './children/find-token-sql';
+import { createThrowawayDatabase, seedUsers, type Seed } from './database';
+import { runLoad, stopAllLoads, type LoadResult, type LoadTarget } from './load';
+import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_HEADERS, logIn, loginBody, refreshBody } from './operations';
+import { describeOptions, OptionsError, readOptions, type BenchOptions, type ProfileScenario } from './options';
+import {
+  describeExit,
+  freePort,
+  ROOT,
+  runBcryptRate,
+  startBaseline,
+  startService,
+  stopChildren,
+  type BcryptRateResult,
+  type Child,
+  type RunningChild,
+} from './processes';
+import { topOfProfileFile } from './profile-top';
+import {
+  errorSummary,
+  renderMarkdown,
+  verdicts,
+  writeResults,
+  type EventLoopResult,
+  type MemoryResult,
+  type Report,
+  type RunStats,
+  type ThroughputResult,
+} from './report';
+
+const RESULTS_DIR = path.join(ROOT, 'bench/results');
+const PROFILES_DIR = path.join(RESULTS_DIR, 'profiles');
+/** Enough distinct accounts that a login storm never trips the per-account login limit. */
+const SEEDED_USERS = 200;
+/** Sessions whose tokens drive user_refresh and action_sample, spread over the connections. */
+const SESSIONS = 32;
+/** The light action_sample load that runs beside the login storm. */
+const STORM_ACTION_CONNECTIONS = 4;
+const TARGETS = { refresh: 0.5, action: 0.6, login: 0.9, eventLoopMs: 50, memoryBytes: 200 * 1024 * 1024 };
+
+/** Undo steps, run last-in first-out, once, on success, failure or Ctrl-C. */
+class Cleanup {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private done: Promise<void> | undefined;
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  run(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        try {
+          await step.run();
+        } catch (error) {
+          console.error(`cleanup: could not ${step.name}: ${(error as Error).message}`);
+        }
+      }
+      await stopChildren();
+    })();
+    return this.done;
+  }
+}
+
+const cleanup = new Cleanup();
+let interrupted = false;
+/** Servers whose death explains a failure: reported with their stderr. */
+const watched: Child[] = [];
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) {
+    console.error(`${signal} again: exiting now; children are killed, the database may be left behind`);
+    process.exit(130);
+  }
+  interrupted = true;
+  console.error(`\n${signal}: stopping the load, the service and the baseline, dropping the database…`);
+  stopAllLoads();
+  void cleanup.run().finally(() => process.exit(130));
+}
+
+/** After Ctrl-C the cleanup runs; nothing new may start meanwhile. */
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = readOptions();
+  } catch (error) {
+    if (error instanceof OptionsError) {
+      console.error(`bench: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const header = describeRun(options);
+  const notes = checkBaselineSql();
+  console.log(header.join('\n'));
+  for (const note of notes) console.log(`note: ${note}`);
+  console.log('');
+
+  const db = await createThrowawayDatabase(options.databaseUrl);
+  cleanup.add(`drop database ${db.name}`, () => db.drop());
+  log(`database ${db.name} created and migrated`);
+
+  // Production-like: the variables production requires, random secrets, the bench's bcrypt cost;
+  // everything else passes through from this environment.
+  const jwtSecret = JSON.stringify({ type: 'HS256', key: randomBytes(36).toString('base64url') }); // 48 characters
+  const serviceEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    HASURA_GRAPHQL_JWT_SECRET: jwtSecret,
+    EVENT_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+    BCRYPT_ROUNDS: String(options.bcryptRounds),
+    LOG_LEVEL: options.logLevel,
+    // Reusable refresh tokens (the default), so one token per connection serves a whole run.
+    REFRESH_TOKEN_ROTATION: 'false',
+  };
+  const profile = options.profile
+    ? { dir: PROFILES_DIR, name: `service-${options.profile}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile` }
+    : undefined;
+  if (profile) mkdirSync(profile.dir, { recursive: true });
+  const service = await startService({ port: await freePort(), env: serviceEnv, verbose: options.verbose, cpuProfile: profile });
+  cleanup.add('stop the service', () => service.child.stop());
+  watched.push(service.child);
+  log(`service ready at ${service.url} (pid ${service.child.pid})`);
+
+  const role = process.env.DEFAULT_ROLE?.trim() || 'user';
+  const seed = await seedUsers(db.url, SEEDED_USERS, options.bcryptRounds, role);
+  const graphql = `${service.url}/graphql`;
+  const sessions = await logIn(graphql, seed.users.slice(0, SESSIONS));
+  const refreshTokens = sessions.map((s) => s.refresh);
+  log(`seeded ${SEEDED_USERS} users sharing one cost-${options.bcryptRounds} hash; ${SESSIONS} logged in through the service`);
+
+  // Before any load: what the service holds just for being up (start-up included in its peak).
+  const idle = await service.child.request<ProbeReport>({ type: 'report' });
+  log(`service RSS after start-up and seeding: ${(idle.rss / 1024 / 1024).toFixed(0)} MB (peak so far ${(idle.maxRss / 1024 / 1024).toFixed(0)} MB)`);
+
+  const ctx: Context = { options, service, graphql, seed, refreshTokens, nextUser: 0, idleRss: idle.rss };
+  if (options.profile) return runProfile(ctx, options.profile, profile!.dir, profile!.name);
+
+  const baseline = await startBaseline({ port: await freePort(), databaseUrl: db.url, jwtSecret, poolMax: options.poolMax });
+  cleanup.add('stop the baseline server', () => baseline.child.stop());
+  watched.push(baseline.child);
+  ctx.baseline = baseline;
+  await checkRefresh(`${baseline.url}/refresh`, refreshTokens[0]!);
+  await checkAction(`${baseline.url}/verify`, (await freshAccessTokens(graphql, refreshTokens.slice(0, 1)))[0]!);
+  log(`baseline ready at ${baseline.url} (pid ${baseline.child.pid})`);
+
+  const report: Report = {
+    header,
+    notes,
+    connections: options.connections,
+    duration: options.duration,
+    rounds: options.rounds,
+    throughput: [],
+    eventLoop: undefined,
+    memory: undefined,
+  };
+  const throughput = THROUGHPUT.filter((t) => options.scenarios.includes(t.scenario)).map(
+    (t): ThroughputResult => ({ scenario: t.scenario, name: t.name, baselineName: t.baselineName, target: t.target, service: [], baseline: [] }),
+  );
+  report.throughput = throughput;
+
+  if (options.warmup > 0) {
+    for (const t of throughput) {
+      const plan = plans(ctx)[t.scenario];
+      await warmUp(`${t.name} service`, () => plan.service(options.warmup));
+      if (t.scenario !== 'login') await warmUp(`${t.name} baseline`, () => plan.baseline(options.warmup));
+    }
+  }
+
+  if (options.scenarios.includes('eventloop')) {
+    report.eventLoop = {
+      loginConnections: options.connections,
+      actionConnections: STORM_ACTION_CONNECTIONS,
+      target: TARGETS.eventLoopMs,
+      rounds: [],
+    };
+  }
+
+  for (let round = 0; round < options.rounds; round++) {
+    const serviceFirst = round % 2 === 0;
+    for (const t of throughput) {
+      const plan = plans(ctx)[t.scenario];
+      const sides = serviceFirst ? (['service', 'baseline'] as const) : (['baseline', 'service'] as const);
+      for (const side of sides) {
+        const stats = await plan[side](options.duration);
+        t[side].push(stats);
+        progress(round, options.rounds, `${t.name} ${side === 'service' ? 'service ' : 'baseline'}`, stats);
+      }
+    }
+    if (report.eventLoop) {
+      const storm = await loginStorm(ctx);
+      report.eventLoop.rounds.push(storm);
+      progress(round, options.rounds, 'login storm: event-loop', undefined, `p99 ${storm.p99.toFixed(1)} ms, max ${storm.max.toFixed(1)} ms`);
+      progress(round, options.rounds, 'login storm: user_login', storm.login);
+      progress(round, options.rounds, 'login storm: action_sample', storm.action);
+    }
+  }
+
+  if (options.scenarios.includes('memory')) {
+    report.memory = await mixedLoad(ctx);
+    log(`memory: RSS ${(report.memory.rss / 1024 / 1024).toFixed(0)} MB after ${options.memorySeconds} s of mixed load`);
+  }
+
+  // The service must have survived everything: a crash mid-run would otherwise read as errors only.
+  if (!service.child.running) throw new Error(`the service exited during the run (${describeExit(await service.child.exited)})`);
+
+  const markdown = renderMarkdown(report);
+  console.log(`\n${markdown}`);
+  const files = writeResults(RESULTS_DIR, report, markdown);
+  console.log(`written: ${files.map((f) => path.relative(ROOT, f)).join(', ')}`);
+  const errors = errorSummary(report);
+  const met = verdicts(report);
+  if (errors.total) {
+    console.error(`\nbench FAILED: ${errors.total} error(s); the figures above are not trustworthy:\n${errors.lines.join('\n')}`);
+    return 1;
+  }
+  console.log(`targets: ${met.filter((v) => v.met).length}/${met.length} met`);
+  return 0;
+}
+
+interface Context {
+  options: BenchOptions;
+  service: RunningChild;
+  baseline?: RunningChild;
+  graphql: string;
+  seed: Seed;
+  refreshTokens: string[];
+  /** Next seeded user to log in, shared by every login load so each account is used in turn. */
+  nextUser: number;
+  /** The service's RSS before any load, bytes. */
+  idleRss: number;
+}
+
+const THROUGHPUT = [
+  { scenario: 'refresh', name: 'user_refresh', baselineName: 'node:http + pg: token lookup + JWT sign', target: TARGETS.refresh },
+  { scenario: 'action', name: 'action_sample', baselineName: 'node:http: JWT verify', target: TARGETS.action },
+  { scenario: 'login', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
+] as const;
+
+type Side = (seconds: number) => Promise<RunStats>;
+
+/** What each throughput scenario runs against the service and against its baseline. */
+function plans(ctx: Context): Record<'refresh' | 'action' | 'login', { service: Side; baseline: Side }> {
+  const { options } = ctx;
+  const c = options.connections;
+  const baselineUrl = ctx.baseline?.url ?? '';
+  return {
+    refresh: {
+      service: (s) => load(refreshTarget(ctx, ctx.service.url, '/graphql'), c, s),
+      baseline: (s) => load(refreshTarget(ctx, baselineUrl, '/refresh'), c, s),
+    },
+    action: {
+      service: async (s) => load(actionTarget(await accessTokens(ctx), ctx.service.url, '/graphql'), c, s),
+      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/verify'), c, s),
+    },
+    login: {
+      service: (s) => load(loginTarget(ctx), c, s),
+      // A fresh process per run, warmed for a second (threads started, code loaded) before the window.
+      baseline: async (s) => {
+        checkInterrupted();
+        const { passwordHash: hash, password } = ctx.seed;
+        return bcryptStats(await runBcryptRate({ hash, password, concurrency: c, seconds: s, warmup: 1 }));
+      },
+    },
+  };
+}
+
+function refreshTarget(ctx: Context, baseUrl: string, path: string): LoadTarget {
+  const bodies = ctx.refreshTokens.map(refreshBody);
+  return { baseUrl, path, perConnection: (i) => ({ body: bodies[i % bodies.length]!, headers: { ...JSON_HEADERS } }) };
+}
+
+function actionTarget(tokens: string[], baseUrl: string, path: string): LoadTarget {
+  const body = actionBody();
+  return { baseUrl, path, perConnection: (i) => ({ body, headers: bearer(tokens[i % tokens.length]!) }) };
+}
+
+function loginTarget(ctx: Context): LoadTarget {
+  const users = ctx.seed.users;
+  return {
+    baseUrl: ctx.service.url,
+    path: '/graphql',
+    perRequest: () => {
+      const user = users[ctx.nextUser++ % users.length]!;
+      return { body: loginBody(user.username, user.password), headers: { ...JSON_HEADERS } };
+    },
+  };
+}
+
+/** Access tokens live 15 minutes: each action run gets fresh ones (32 refreshes, outside the measurement). */
+function accessTokens(ctx: Context): Promise<string[]> {
+  return freshAccessTokens(ctx.graphql, ctx.refreshTokens);
+}
+
+async function load(target: LoadTarget, connections: number, seconds: number): Promise<RunStats> {
+  checkInterrupted();
+  return toStats(await runLoad(target, connections, seconds));
+}
+
+function toStats(result: LoadResult): RunStats {
+  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, sample: result.sample };
+}
+
+function bcryptStats(result: BcryptRateResult): RunStats {
+  return {
+    rps: result.rate,
+    p50: result.p50,
+    p99: result.p99,
+    errors: result.errors,
+    sample: result.errors ? 'bcrypt.compare said "no match" for the right password' : undefined,
+  };
+}
+
+/** Warm-ups are not reported, but an error there would spoil every round: stop early. */
+async function warmUp(label: string, run: () => Promise<RunStats>): Promise<void> {
+  const stats = await run();
+  log(`warm-up ${label}: ${Math.round(stats.rps)} req/s`);
+  if (stats.errors) throw new Error(`warm-up ${label}: ${stats.errors} error(s); first: ${stats.sample}`);
+}
+
+/**
+ * Logins at full concurrency with a light action_sample load beside them: the event-loop delay
+ * measured inside the service says whether hashing blocks other requests, and the action_sample
+ * latency shows what a caller would feel.
+ */
+async function loginStorm(ctx: Context): Promise<EventLoopResult['rounds'][number]> {
+  const { options, service } = ctx;
+  const tokens = await accessTokens(ctx);
+  await service.child.request({ type: 'reset' });
+  const [login, action] = await Promise.all([
+    load(loginTarget(ctx), options.connections, options.duration),
+    load(actionTarget(tokens, service.url, '/graphql'), STORM_ACTION_CONNECTIONS, options.duration),
+  ]);
+  const probe = await service.child.request<ProbeReport>({ type: 'report' });
+  return { p50: probe.p50, p99: probe.p99, max: probe.max, login, action };
+}
+
+interface ProbeReport {
+  p50: number;
+  p99: number;
+  max: number;
+  rss: number;
+  maxRss: number;
+}
+
+/** Refresh, action_sample and login at once, splitting the connections, then the service's RSS. */
+async function mixedLoad(ctx: Context): Promise<MemoryResult> {
+  const { options, service } = ctx;
+  const c = options.connections;
+  const connections = { refresh: Math.max(1, Math.floor(c / 2)), action: Math.max(1, Math.floor(c / 4)), login: 0 };
+  connections.login = Math.max(1, c - connections.refresh - connections.action);
+  const seconds = options.memorySeconds;
+  log(`memory: ${seconds} s of mixed load (${connections.refresh} refresh, ${connections.action} action_sample, ${connections.login} login connections)…`);
+  const tokens = await accessTokens(ctx);
+  const [refresh, action, login] = await Promise.all([
+    load(refreshTarget(ctx, service.url, '/graphql'), connections.refresh, seconds),
+    load(actionTarget(tokens, service.url, '/graphql'), connections.action, seconds),
+    load(loginTarget(ctx), connections.login, seconds),
+  ]);
+  const probe = await service.child.request<ProbeReport>({ type: 'report' });
+  return {
+    seconds,
+    connections,
+    idleRss: ctx.idleRss,
+    rss: probe.rss,
+    maxRss: probe.maxRss,
+    target: TARGETS.memoryBytes,
+    loads: { refresh, action, login },
+  };
+}
+
+/**
+ * One scenario against the profiled service only, then SIGTERM: the service exits cleanly and Node
+ * writes the profile, of which the measured window is summarised.
+ */
+async function runProfile(ctx: Context, scenario: ProfileScenario, dir: string, name: string): Promise<number> {
+  const { options, service } = ctx;
+  const c = options.connections;
+  const target = async (): Promise<LoadTarget> =>
+    scenario === 'refresh'
+      ? refreshTarget(ctx, service.url, '/graphql')
+      : scenario === 'action'
+        ? actionTarget(await accessTokens(ctx), service.url, '/graphql')
+        : loginTarget(ctx);
+  if (options.warmup > 0) await warmUp(`${scenario} service`, async () => load(await target(), c, options.warmup));
+  const measured = await target();
+  const start = monotonicMicros();
+  const stats = await load(measured, c, options.duration);
+  const window = { start, end: monotonicMicros() };
+  log(`profiled ${scenario}: ${Math.round(stats.rps)} req/s, p50 ${stats.p50} ms, p99 ${stats.p99} ms, ${stats.errors} error(s)`);
+  const status = await service.child.stop();
+  const file = path.join(dir, name);
+  if (!existsSync(file)) throw new Error(`the service (${describeExit(status)}) wrote no profile at ${file}`);
+  console.log(`\nprofile: ${path.relative(ROOT, file)} (open it in Chrome DevTools → Performance, or speedscope)\n`);
+  console.log(topOfProfileFile(file, ROOT, 25, window));
+  if (stats.errors) {
+    console.error(`\nbench FAILED: ${stats.errors} error(s); first: ${stats.sample}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Microseconds on the monotonic clock V8 stamps profiles with, to cut the measured window out of one. */
+function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function describeRun(options: BenchOptions): string[] {
+  const cpus = os.cpus();
+  const models = [...new Set(cpus.map((c) => c.model.trim()))].join(', ');
+  return [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${cpus.length} × ${models}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB, ${os.platform()} ${os.release()}`,
+    `node ${process.version}; service: \`node dist/main.js\` built from ${gitDescription()}, NODE_ENV=production`,
+    ...describeOptions(options),
+    'load generator: autocannon (closed loop, in the benchmark process) for both the service and the HTTP baselines',
+  ];
+}
+
+function gitDescription(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src', 'prisma') ? ' + uncommitted changes in src/ or prisma/' : '';
+    return `${git('rev-parse', '--short', 'HEAD')} (${git('rev-parse', '--abbrev-ref', 'HEAD')})${dirty}`;
+  } catch {
+    return 'an unknown commit';
+  }
+}
+
+/** The baseline mirrors the service's session lookup; say so loudly when the service changed it. */
+function checkBaselineSql(): string[] {
+  const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+  try {
+    const source = squash(readFileSync(path.join(ROOT, 'src/auth/sessions.ts'), 'utf8'));
+    if (source.includes(squash(FIND_TOKEN_SQL))) return [];
+    return ['the baseline session lookup (bench/children/find-token-sql.ts) no longer matches FIND_TOKEN in src/auth/sessions.ts: update it, or the refresh ratio compares different work'];
+  } catch (error) {
+    return [`could not compare the baseline session lookup with src/auth/sessions.ts: ${(error as Error).message}`];
+  }
+}
+
+function log(message: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function progress(round: number, rounds: number, label: string, stats: RunStats | undefined, extra = ''): void {
+  const figures = stats
+    ? `${Math.round(stats.rps).toString().padStart(6)} req/s  p50 ${stats.p50.toFixed(1).padStart(6)} ms  p99 ${stats.p99.toFixed(1).padStart(6)} ms  ${stats.errors} error(s)`
+    : extra;
+  log(`round ${round + 1}/${rounds}  ${label.padEnd(28)} ${figures}`);
+}
+
+main().then(
+  async (code) => {
+    await cleanup.run();
+    process.exit(interrupted ? 130 : code);
+  },
+  async (error: unknown) => {
+    if (interrupted) return; // The signal handler is cleaning up and exits.
+    console.error(`\nbench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    for (const child of watched.filter((c) => !c.running)) {
+      const status = await child.exited;
+      // main.ts exits 0 after a graceful stop: something sent the service SIGTERM or SIGINT.
+      const why = status.code === 0 ? ' — a clean stop: something sent it SIGTERM/SIGINT' : '';
+      console.error(`\n${child.name} had exited (${describeExit(status)}${why}); its stderr:\n${child.stderr() || '(empty)'}`);
+    }
+    await cleanup.run();
+    process.exit(1);
+  },
+);
