@@ -1,7 +1,7 @@
 // The benchmark's knobs, read once from the environment and validated, so a typo stops the run
 // before minutes of load are spent on the wrong settings.
 
-export const SCENARIOS = ['refresh', 'action', 'login', 'eventloop', 'memory'] as const;
+export const SCENARIOS = ['refresh', 'action', 'floor', 'login', 'eventloop', 'memory'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** The scenarios that can be profiled: one request kind against the service alone. */

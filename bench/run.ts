@@ -255,13 +255,17 @@ interface Context {
 const THROUGHPUT = [
   { scenario: 'refresh', name: 'user_refresh', baselineName: 'node:http + pg: token lookup + JWT sign', target: TARGETS.refresh },
   { scenario: 'action', name: 'action_sample', baselineName: 'node:http: JWT verify', target: TARGETS.action },
+  // Not the service: Apollo Server 5 alone over node:http doing the baseline's work in a resolver
+  // (bench/children/baseline.ts, POST /apollo), so the table shows what the framework the contract
+  // names costs by itself, before any of the service's own layers.
+  { scenario: 'floor', name: 'Apollo Server alone: action_sample', baselineName: 'node:http: JWT verify', target: undefined },
   { scenario: 'login', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
 ] as const;
 
 type Side = (seconds: number) => Promise<RunStats>;
 
 /** What each throughput scenario runs against the service and against its baseline. */
-function plans(ctx: Context): Record<'refresh' | 'action' | 'login', { service: Side; baseline: Side }> {
+function plans(ctx: Context): Record<'refresh' | 'action' | 'floor' | 'login', { service: Side; baseline: Side }> {
   const { options } = ctx;
   const c = options.connections;
   const baselineUrl = ctx.baseline?.url ?? '';
@@ -272,6 +276,10 @@ function plans(ctx: Context): Record<'refresh' | 'action' | 'login', { service: 
     },
     action: {
       service: async (s) => load(actionTarget(await accessTokens(ctx), ctx.service.url, '/graphql'), c, s),
+      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/verify'), c, s),
+    },
+    floor: {
+      service: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s),
       baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/verify'), c, s),
     },
     login: {

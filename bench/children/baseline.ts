@@ -8,12 +8,19 @@
 //                  the same refusal checks, sign a JWT of the service's claims shape with a KeyObject.
 //   POST /verify   verify the bearer JWT (same algorithm and checks), JSON.parse the body, answer
 //                  action_sample's shape.
+//   POST /apollo   not a baseline but a reference: /verify's work done in an action_sample resolver
+//                  of Apollo Server 5 (the contract's framework; default settings, its cache-control
+//                  plugin off as in the service), fed from node:http without Express. What the
+//                  framework alone costs, before TypeGraphQL, logging, metrics and the rest.
 //   GET  /readyz   200 once the database answers.
 //
 // Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX,
 // HASURA_GRAPHQL_JWT_SECRET ({"type":"HS256","key":"…"}).
 import { createHash, createSecretKey, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLBoolean, GraphQLError, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { isHotdog } from '../../src/sample/hotdog';
@@ -78,22 +85,48 @@ function main(): void {
     return { data: { user_refresh: { access, refresh: null } } };
   }
 
-  function verify(body: string, authorization: string | undefined): unknown {
+  /** The reason the caller's token is refused, or undefined when it is a valid access token. */
+  function refusal(authorization: string | undefined): string | undefined {
     const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
-    if (!token) return graphqlError('This operation needs an access token.', 'UNAUTHENTICATED');
+    if (!token) return 'This operation needs an access token.';
     let payload: jwt.JwtPayload | string;
     try {
       payload = jwt.verify(token, key, { algorithms: [algorithm], clockTolerance: 0 });
     } catch {
-      return graphqlError('The access token is invalid or has expired.', 'UNAUTHENTICATED');
+      return 'The access token is invalid or has expired.';
     }
     const claims = typeof payload === 'string' ? undefined : (payload[CLAIMS_NAMESPACE] as Record<string, unknown> | undefined);
     if (typeof payload === 'string' || payload.token_type !== 'access' || claims?.['x-hasura-user-id'] !== payload.sub) {
-      return graphqlError('The access token is invalid or has expired.', 'UNAUTHENTICATED');
+      return 'The access token is invalid or has expired.';
     }
+    return undefined;
+  }
+
+  function verify(body: string, authorization: string | undefined): unknown {
+    const refused = refusal(authorization);
+    if (refused) return graphqlError(refused, 'UNAUTHENTICATED');
     const food = (JSON.parse(body) as { variables?: { food?: unknown } }).variables?.food;
     if (typeof food !== 'string') return graphqlError('food is required', 'BAD_USER_INPUT');
     return { data: { action_sample: { hotdog: isHotdog(food) } } };
+  }
+
+  const apollo = new ApolloServer<{ authorization: string | undefined }>({
+    schema: sampleSchema(refusal),
+    plugins: [ApolloServerPluginCacheControlDisabled()],
+  });
+  const apolloStarted = apollo.start();
+
+  async function viaApollo(req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> {
+    await apolloStarted;
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: '', body: JSON.parse(body) as unknown },
+      context: async () => ({ authorization: req.headers.authorization }),
+    });
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    res.end(response.body.kind === 'complete' ? response.body.string : '');
   }
 
   const server = http.createServer((req, res) => {
@@ -101,6 +134,10 @@ function main(): void {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      if (req.method === 'POST' && req.url === '/apollo') {
+        viaApollo(req, res, body).catch((error: unknown) => send(res, 500, { errors: [{ message: String(error) }] }));
+        return;
+      }
       answer(req, body).then(
         (result) => send(res, result === undefined ? 404 : 200, result ?? { errors: [{ message: 'not found' }] }),
         (error: unknown) => send(res, 500, { errors: [{ message: String(error) }] }),
@@ -129,6 +166,28 @@ function main(): void {
   process.on('SIGINT', stop);
   // The benchmark is gone (killed): nobody will stop us.
   process.on('disconnect', stop);
+}
+
+/** action_sample's schema, by hand: a mutation whose resolver checks the token as /verify does. */
+function sampleSchema(refusal: (authorization: string | undefined) => string | undefined): GraphQLSchema {
+  const SampleOutput = new GraphQLObjectType({ name: 'SampleOutput', fields: { hotdog: { type: new GraphQLNonNull(GraphQLBoolean) } } });
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLBoolean, resolve: () => true } } }),
+    mutation: new GraphQLObjectType({
+      name: 'Mutation',
+      fields: {
+        action_sample: {
+          type: SampleOutput,
+          args: { food: { type: new GraphQLNonNull(GraphQLString) } },
+          resolve: (_root, args: { food: string }, context: { authorization: string | undefined }) => {
+            const refused = refusal(context.authorization);
+            if (refused) throw new GraphQLError(refused, { extensions: { code: 'UNAUTHENTICATED' } });
+            return { hotdog: isHotdog(args.food) };
+          },
+        },
+      },
+    }),
+  });
 }
 
 function graphqlError(message: string, code: string): unknown {
