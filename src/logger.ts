@@ -28,15 +28,38 @@ export const REDACTED_PATHS = [
 
 const requestLoggers = new WeakMap<Logger, Logger>();
 
+/** pino's ISO timestamp, formatted once per millisecond: under load, lines share one. */
+let lastMillis = -1;
+let lastTime = '';
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMillis) {
+    lastMillis = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
+/**
+ * Standard output, written in batches: one write(2) per 4 kB of lines or per 250 ms, whichever
+ * comes first, rather than one per line — a tenth of the refresh path's throughput under load
+ * (bench/). Still synchronous (never queued behind bcrypt in libuv's thread pool), and flushed on
+ * exit; a process killed outright (SIGKILL, out of memory) loses at most its last 250 ms of lines.
+ */
+function batchedStdout(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 250 });
+  process.once('exit', () => stream.flushSync());
+  return stream;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'hasura-auth' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  // pino's own default for stdout, made explicit so that both loggers share it.
-  const stream = destination ?? pino.destination({ dest: 1, sync: true });
+  const stream = destination ?? batchedStdout();
   const logger = pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
   requestLoggers.set(logger, pino(options, stream));
   return logger;
