@@ -1,8 +1,11 @@
 // Output types. Names and shapes are the original Hasura actions' (contract §1): existing client
 // documents must keep working, so they are not renamed to house style.
+//
+// All plain data: `simpleResolvers` has graphql-js read each field straight off the object instead
+// of through TypeGraphQL's per-field middleware wrapper, which nothing here uses.
 import { Field, Int, ObjectType } from 'type-graphql';
 
-@ObjectType('UserToken', { description: 'A fresh pair: a short-lived access token and the refresh token of a new session.' })
+@ObjectType('UserToken', { simpleResolvers: true, description: 'A fresh pair: a short-lived access token and the refresh token of a new session.' })
 export class UserToken {
   @Field({ description: 'JWT for the Authorization header (Bearer), accepted by Hasura as is.' })
   access!: string;
@@ -11,7 +14,7 @@ export class UserToken {
   refresh!: string;
 }
 
-@ObjectType('User', { description: 'A newly registered user, already signed in.' })
+@ObjectType('User', { simpleResolvers: true, description: 'A newly registered user, already signed in.' })
 export class User {
   @Field(() => Int)
   id!: number;
@@ -26,7 +29,7 @@ export class User {
   tokens!: UserToken;
 }
 
-@ObjectType('UserAccessToken', { description: 'A new access token; with rotation on, also the refresh token that replaces the one sent.' })
+@ObjectType('UserAccessToken', { simpleResolvers: true, description: 'A new access token; with rotation on, also the refresh token that replaces the one sent.' })
 export class UserAccessToken {
   @Field()
   access!: string;
@@ -35,7 +38,7 @@ export class UserAccessToken {
   refresh!: string | null;
 }
 
-@ObjectType('ChangePasswordStatus')
+@ObjectType('ChangePasswordStatus', { simpleResolvers: true })
 export class ChangePasswordStatus {
   @Field({ description: '"success"' })
   status!: string;
@@ -44,25 +47,25 @@ export class ChangePasswordStatus {
   code!: number;
 }
 
-@ObjectType('ResetStatus')
+@ObjectType('ResetStatus', { simpleResolvers: true })
 export class ResetStatus {
   @Field({ description: '"OK"' })
   status!: string;
 }
 
-@ObjectType('ResetConfirmStatus')
+@ObjectType('ResetConfirmStatus', { simpleResolvers: true })
 export class ResetConfirmStatus {
   @Field({ description: '"OK"' })
   status!: string;
 }
 
-@ObjectType('LogoutStatus')
+@ObjectType('LogoutStatus', { simpleResolvers: true })
 export class LogoutStatus {
   @Field({ description: '"OK"' })
   status!: string;
 }
 
-@ObjectType('sampleOutput')
+@ObjectType('sampleOutput', { simpleResolvers: true })
 export class SampleOutput {
   @Field({ description: 'Whether the food is a hot dog.' })
   hotdog!: boolean;
