@@ -58,7 +58,6 @@ export interface MemoryResult {
 
 export interface Report {
   header: string[];
-  notes: string[];
   connections: number;
   duration: number;
   rounds: number;
@@ -147,7 +146,6 @@ const mark = (met: boolean) => (met ? '✅' : '❌');
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = ['# Benchmark results', '', ...report.header.map((line) => `- ${line}`), ''];
-  if (report.notes.length) out.push(...report.notes.map((note) => `> ${note}`), '');
 
   if (report.throughput.length) {
     out.push(

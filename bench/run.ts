@@ -9,10 +9,9 @@
 // event loop under a login storm (per round) → memory under mixed load (once, last) → report.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FIND_TOKEN_SQL } from './children/find-token-sql';
 import { createThrowawayDatabase, seedUsers, type Seed } from './database';
 import { runLoad, stopAllLoads, type LoadResult, type LoadTarget } from './load';
 import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_HEADERS, logIn, loginBody, refreshBody } from './operations';
@@ -112,9 +111,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const header = describeRun(options);
-  const notes = checkBaselineSql();
   console.log(header.join('\n'));
-  for (const note of notes) console.log(`note: ${note}`);
   console.log('');
 
   const db = await createThrowawayDatabase(options.databaseUrl);
@@ -167,7 +164,6 @@ async function main(): Promise<number> {
 
   const report: Report = {
     header,
-    notes,
     connections: options.connections,
     duration: options.duration,
     rounds: options.rounds,
@@ -457,17 +453,6 @@ function gitDescription(): string {
 }
 
 /** The baseline mirrors the service's session lookup; say so loudly when the service changed it. */
-function checkBaselineSql(): string[] {
-  const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
-  try {
-    const source = squash(readFileSync(path.join(ROOT, 'src/auth/sessions.ts'), 'utf8'));
-    if (source.includes(squash(FIND_TOKEN_SQL))) return [];
-    return ['the baseline session lookup (bench/children/find-token-sql.ts) no longer matches FIND_TOKEN in src/auth/sessions.ts: update it, or the refresh ratio compares different work'];
-  } catch (error) {
-    return [`could not compare the baseline session lookup with src/auth/sessions.ts: ${(error as Error).message}`];
-  }
-}
-
 function log(message: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }

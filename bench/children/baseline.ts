@@ -4,7 +4,7 @@
 // Apollo, TypeGraphQL, logging, metrics) cost on top of the unavoidable part:
 //
 //   POST /refresh  JSON.parse the GraphQL body, sha256 the refresh token, ONE indexed lookup (the
-//                  same join as src/auth/sessions.ts FIND_TOKEN, as a named prepared statement),
+//                  very FIND_TOKEN statement of src/auth/sessions.ts, as a named prepared statement),
 //                  the same refusal checks, sign a JWT of the service's claims shape with a KeyObject.
 //   POST /verify   verify the bearer JWT (same algorithm and checks), JSON.parse the body, answer
 //                  action_sample's shape.
@@ -23,22 +23,9 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { GraphQLBoolean, GraphQLError, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { FIND_TOKEN, type TokenRow } from '../../src/auth/sessions';
 import { isHotdog } from '../../src/sample/hotdog';
-import { FIND_TOKEN_SQL } from './find-token-sql';
 
-interface TokenRow {
-  session_id: string;
-  expires_at: Date;
-  retired_at: Date | null;
-  revoked_at: Date | null;
-  session_role_id: number;
-  user_id: number;
-  username: string;
-  email: string;
-  is_active: boolean;
-  role_id: number;
-  role: string;
-}
 
 const CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 const ACCESS_TOKEN_TTL = 15 * 60;
@@ -56,7 +43,7 @@ function main(): void {
     const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
     if (typeof token !== 'string' || !token) return graphqlError('refresh is required', 'BAD_USER_INPUT');
     const hash = createHash('sha256').update(token).digest('hex');
-    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: FIND_TOKEN_SQL, values: [hash] });
+    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: FIND_TOKEN.text, values: [hash] });
     const row = rows[0];
     const now = Date.now();
     if (!row || row.revoked_at || row.retired_at || row.expires_at.getTime() <= now || !row.is_active || row.role_id !== row.session_role_id) {
