@@ -16,9 +16,9 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { startService, type RunningService } from '../src/app';
 import { loadConfig } from '../src/config';
-import { applyMigrations } from '../src/db/migrate';
 import { createLogger } from '../src/logger';
 import { startSmtpServer } from '../tests/support/smtp';
+import { createThrowawayDatabase } from './database';
 
 const SECRET = randomBytes(32).toString('base64url');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
@@ -39,19 +39,13 @@ async function main(): Promise<void> {
     console.error('bench/events.ts needs DATABASE_URL (a PostgreSQL server; a throw-away database is created on it)');
     process.exit(2);
   }
-  const name = `bench_events_${randomBytes(4).toString('hex')}`;
-  const admin = new URL(server);
-  admin.pathname = '/postgres';
-  await query(admin.toString(), `CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const db = await createThrowawayDatabase(server);
+  const databaseUrl = db.url;
 
   const smtp = await startSmtpServer();
   const services: RunningService[] = [];
   const warnings: string[] = [];
   try {
-    await applyMigrations(databaseUrl);
     for (let i = 0; i < 2; i++) services.push(await startInstance(databaseUrl, smtp.url, warnings));
 
     const events = await seed(databaseUrl, EVENTS);
@@ -89,7 +83,7 @@ async function main(): Promise<void> {
   } finally {
     for (const service of services) await service.stop();
     await smtp.stop();
-    await query(admin.toString(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await db.drop();
   }
 }
 
@@ -201,16 +195,6 @@ async function drain(deliveries: Delivery[], services: RunningService[], latenci
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-async function query(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 main().catch((error: unknown) => {
