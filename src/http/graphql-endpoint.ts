@@ -1,6 +1,7 @@
 // POST /graphql, the request every Hasura call makes, straight from node:http into Apollo Server's
-// request pipeline. Express's router, body-parser and the Express integration cost this path about
-// as much as Apollo and graphql-js together (bench/README.md), for nothing it needs.
+// request pipeline: Express's router, body-parser and the Express integration do nothing here that
+// this path needs, and they ran for every request (see front-door.ts for what going around them
+// saved).
 //
 // Only the common shape comes here: a JSON body in UTF-8, not compressed. Anything else (another
 // charset or content type, gzip) goes on to the Express route, which answers it as before. Both

@@ -3,7 +3,7 @@
 // Bodies and headers are never logged: they carry passwords and tokens.
 //
 // Written on the logger directly rather than through pino-http, which builds a child logger for
-// every request: on the refresh path that was a tenth of the service's own CPU time (bench/).
+// every request and serializes it for this one line.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger';
