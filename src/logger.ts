@@ -42,8 +42,8 @@ function isoTime(): string {
 
 /**
  * Standard output, written in batches: one write(2) per 4 kB of lines or per 250 ms, whichever
- * comes first, rather than one per line — a tenth of the refresh path's throughput under load
- * (bench/). Still synchronous (never queued behind bcrypt in libuv's thread pool), and flushed on
+ * comes first, rather than one per line (per-request logging cost a tenth of the refresh path's
+ * throughput under load; bench/). Still synchronous (never queued behind bcrypt in libuv's thread pool), and flushed on
  * exit; a process killed outright (SIGKILL, out of memory) loses at most its last 250 ms of lines.
  */
 function batchedStdout(): pino.DestinationStream {
