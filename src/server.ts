@@ -12,7 +12,7 @@ import proxyaddr from 'proxy-addr';
 import { createEventsRouter } from './events/router';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
-import { frontDoor, pathOf } from './http/front-door';
+import { frontDoor } from './http/front-door';
 import { bodyError, directGraphqlPost, isPlainGraphqlPost, MAX_BODY_BYTES } from './http/graphql-endpoint';
 import { metricsEndpoint } from './http/metrics';
 import { playground } from './http/playground';
@@ -97,8 +97,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   const direct = directGraphqlPost({ apollo, context, logger });
   httpServer.on(
     'request',
-    frontDoor({ logger, metrics: services.metrics, headers: securityHeaders() }, (req, res) => {
-      if (!isPlainGraphqlPost(req, pathOf(req.url))) return app(req, res);
+    frontDoor({ logger, metrics: services.metrics, headers: securityHeaders() }, (req, res, path) => {
+      if (!isPlainGraphqlPost(req, path)) return app(req, res);
       if (!cors) return direct(req, res);
       cors(req, res, (error) => (error ? app(req, res) : direct(req, res)));
     }),

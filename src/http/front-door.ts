@@ -20,7 +20,10 @@ export interface FrontDoorOptions {
   headers: ReadonlyArray<readonly [string, string]>;
 }
 
-export function frontDoor(options: FrontDoorOptions, handler: RequestListener): RequestListener {
+/** Answers a request that has passed the front door; `path` is its target without the query. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => void;
+
+export function frontDoor(options: FrontDoorOptions, handler: Handler): RequestListener {
   const { metrics, headers } = options;
   const logger = requestLogger(options.logger);
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -37,12 +40,12 @@ export function frontDoor(options: FrontDoorOptions, handler: RequestListener): 
         logRequest(logger, req, res, path, requestId, performance.now() - started);
       });
     }
-    handler(req, res);
+    handler(req, res, path);
   };
 }
 
 /** The path of a request target, without its query. */
-export function pathOf(url: string | undefined): string {
+function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const query = url.indexOf('?');
   return query < 0 ? url : url.slice(0, query);

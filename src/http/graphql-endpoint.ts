@@ -41,29 +41,34 @@ export interface DirectGraphqlOptions<TContext extends BaseContext> {
 
 export function directGraphqlPost<TContext extends BaseContext>(options: DirectGraphqlOptions<TContext>) {
   const { apollo, context, logger } = options;
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text: string;
+    try {
+      text = await readBody(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) bodyError(res, 'too_large');
+      // Otherwise the client went away mid-body: there is nobody to answer.
+      else res.destroy();
+      return;
+    }
+    const body = parseBody(text);
+    if (body === undefined) return bodyError(res, 'invalid');
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : url.slice(query), body },
+      context: () => context(req, res),
+    });
+    await send(res, response);
+  }
+
   return (req: IncomingMessage, res: ServerResponse): void => {
-    readBody(req, MAX_BODY_BYTES).then(
-      async (text) => {
-        const body = parseBody(text);
-        if (body === undefined) return bodyError(res, 'invalid');
-        const headers = new HeaderMap();
-        for (const [name, value] of Object.entries(req.headers)) {
-          if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-        }
-        const url = req.url ?? '';
-        const query = url.indexOf('?');
-        const response = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : url.slice(query), body },
-          context: () => context(req, res),
-        });
-        await send(res, response);
-      },
-      (error: unknown) => {
-        if (error instanceof BodyTooLarge) return bodyError(res, 'too_large');
-        // The client went away mid-body: there is nobody to answer.
-        res.destroy();
-      },
-    ).catch((error: unknown) => {
+    answer(req, res).catch((error: unknown) => {
       // executeHTTPGraphQLRequest answers every GraphQL failure itself; this is a bug or a broken socket.
       logger.error({ err: error }, 'could not answer a GraphQL request');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
