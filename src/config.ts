@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
+import { username } from './auth/usernames';
 
 export class ConfigError extends Error {
   constructor(
@@ -51,6 +52,12 @@ export interface Config {
   playground: boolean;
   shutdownTimeout: number;
   /**
+   * Seconds between a stop signal and closing the listener: readiness answers 503 and answers
+   * carry `Connection: close` meanwhile, so load balancers and clients move away before the
+   * port closes.
+   */
+  shutdownDelay: number;
+  /**
    * Which proxies' `X-Forwarded-For` to believe (Express's `trust proxy`): `false` — the client's
    * address is unknown (behind Hasura every request comes from Hasura), so per-client limits are
    * off; a hop count (0: clients connect directly); `true` (the left-most address); or a list of
@@ -60,8 +67,13 @@ export interface Config {
   /** Browser origins allowed to call `POST /graphql` cross-origin: `*`, or exact origins (`:*` = any port). */
   corsOrigins: '*' | string[];
   rateLimits: RateLimitConfig;
-  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <token>`. In production without it,
+   * there is no `/metrics` at all (`metricsEnabled` false): its counters tell more than an
+   * outsider should know.
+   */
   metricsToken: string | undefined;
+  metricsEnabled: boolean;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -77,6 +89,8 @@ export interface RateLimitConfig {
   login: RateLimit | undefined;
   /** Failed logins per client address (TRUST_PROXY only). */
   loginPerClient: RateLimit | undefined;
+  /** Registrations of everyone together: the limit that holds behind Hasura, where clients are unknown. */
+  register: RateLimit | undefined;
   /** Registrations per client address (TRUST_PROXY only). */
   registerPerClient: RateLimit | undefined;
   /** Reset requests per email; over it the request is silently dropped. */
@@ -85,6 +99,10 @@ export interface RateLimitConfig {
   resetRequestPerClient: RateLimit | undefined;
   /** Reset token checks (validate and confirm together) per email. */
   resetAttempt: RateLimit | undefined;
+  /** Emails sent per recipient domain; over it an email is not sent. */
+  emailPerDomain: RateLimit | undefined;
+  /** Counters per limit at most (RATE_LIMIT_MAX_KEYS): the cap on the rate_limits table. */
+  maxKeys: number;
 }
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -221,21 +239,25 @@ const schema = z.object({
     .default('user,manager')
     .transform((v) => [...new Set(v.split(',').map((r) => r.trim()).filter(Boolean))])
     .pipe(z.array(roleName).min(1, 'must list at least one role')),
-  ADMIN_USERNAME: z.string().trim().min(1).optional(),
+  ADMIN_USERNAME: z.string().trim().pipe(username).optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
   ADMIN_ROLE: roleName.default('manager'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLAYGROUND: boolean.optional(),
   SHUTDOWN_TIMEOUT: duration(0).default(10),
+  SHUTDOWN_DELAY: duration(0).optional(),
   TRUST_PROXY: trustProxy.default(false),
   CORS_ORIGINS: corsOrigins.optional(),
   RATE_LIMIT_LOGIN: rateLimit.default({ points: 10, duration: 15 * 60 }),
   RATE_LIMIT_LOGIN_PER_CLIENT: rateLimit.default({ points: 100, duration: 15 * 60 }),
+  RATE_LIMIT_REGISTER: rateLimit.default({ points: 60, duration: 10 * 60 }),
   RATE_LIMIT_REGISTER_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST: rateLimit.default({ points: 3, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  RATE_LIMIT_EMAIL_PER_DOMAIN: rateLimit.default({ points: 200, duration: 3600 }),
+  RATE_LIMIT_MAX_KEYS: integer(10, 100_000_000).default(100_000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
@@ -325,18 +347,24 @@ function toConfig(raw: RawConfig): Config {
     logLevel: raw.LOG_LEVEL,
     playground: raw.PLAYGROUND ?? !production,
     shutdownTimeout: raw.SHUTDOWN_TIMEOUT,
+    // Long enough for a load balancer's readiness probe to notice; nothing to wait for elsewhere.
+    shutdownDelay: raw.SHUTDOWN_DELAY ?? (production ? 5 : 0),
     trustProxy: raw.TRUST_PROXY,
     // No cross-origin browser access unless asked for, except from local front ends in development.
     corsOrigins: raw.CORS_ORIGINS ?? (raw.NODE_ENV === 'development' ? LOCAL_ORIGINS : []),
     rateLimits: {
       login: raw.RATE_LIMIT_LOGIN ?? undefined,
       loginPerClient: raw.RATE_LIMIT_LOGIN_PER_CLIENT ?? undefined,
+      register: raw.RATE_LIMIT_REGISTER ?? undefined,
       registerPerClient: raw.RATE_LIMIT_REGISTER_PER_CLIENT ?? undefined,
       resetRequest: raw.RATE_LIMIT_RESET_REQUEST ?? undefined,
       resetRequestPerClient: raw.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
       resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+      emailPerDomain: raw.RATE_LIMIT_EMAIL_PER_DOMAIN ?? undefined,
+      maxKeys: raw.RATE_LIMIT_MAX_KEYS,
     },
     metricsToken: raw.METRICS_TOKEN,
+    metricsEnabled: raw.METRICS_TOKEN !== undefined || !production,
   };
 }
 

@@ -78,7 +78,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   app.use('/events', createEventsRouter({ deliveries: services.deliveries, webhookSecret: config.eventWebhookSecret, logger }));
 
-  app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
+  // In production only with METRICS_TOKEN: the counters (emails sent, logins failed) say more than
+  // an outsider should learn, e.g. whether a reset request reached a real account.
+  if (config.metricsEnabled) app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
+  else logger.info('GET /metrics is off: set METRICS_TOKEN to serve it in production');
 
   if (config.playground) app.use(playground(config.appName));
 

@@ -1,5 +1,6 @@
 // The composition root of the domain: every service built once from the configuration, the
 // database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
+import { hkdfSync } from 'node:crypto';
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordChanges } from './auth/password-changes';
@@ -40,7 +41,12 @@ export interface Services {
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits(db.pool, config.rateLimits, metrics);
+  const limits = new RateLimits({
+    pool: db.pool,
+    config: config.rateLimits,
+    key: Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), 'hasura-auth/rate-limit-keys/v1', 32)),
+    metrics,
+  });
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
   const sessions = new Sessions(
     db.pool,
@@ -51,11 +57,11 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     },
     clock,
   );
-  const hasher = new PasswordHasher(config.bcryptRounds);
+  const hasher = new PasswordHasher({ rounds: config.bcryptRounds, metrics });
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
   const resetTokens = new ResetTokens(config.jwt.key);
-  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
+  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock, limits, metrics);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
     ttlSeconds: config.passwordResetTtl,
   });
@@ -78,6 +84,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     mailer,
     templates,
     resetTokens,
+    limits,
     clock,
     logger,
     metrics,

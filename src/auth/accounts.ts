@@ -7,10 +7,11 @@ import { uniqueViolation } from '../db/database';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
-import type { PasswordPolicy } from './password-policy';
+import { MAX_PASSWORD_BYTES, PASSWORD_MESSAGES, type PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
+import { isEmailLogin, normaliseLogin, username } from './usernames';
 
 export interface TokenPair {
   access: string;
@@ -29,17 +30,9 @@ export interface RefreshedTokens {
   refresh: string | undefined;
 }
 
-export const MAX_USERNAME_LENGTH = 150;
 export const MAX_EMAIL_LENGTH = 254;
 /** Refresh tokens are 43 characters; anything much longer is not one. */
 const MAX_REFRESH_TOKEN_LENGTH = 256;
-
-// Django's username rule, which the original starter used: letters, digits and @ . + - _
-const username = z
-  .string()
-  .min(1, 'This field may not be blank.')
-  .max(MAX_USERNAME_LENGTH, `Ensure this field has no more than ${MAX_USERNAME_LENGTH} characters.`)
-  .regex(/^[\p{L}\p{N}_.@+-]+$/u, 'Enter a valid username: letters, digits and @ . + - _ only.');
 
 export const email = z
   .string()
@@ -71,15 +64,25 @@ interface LoginRow {
   role: string;
 }
 
-// One indexed lookup; an exact username match wins over an email match, since a username may
-// look like someone else's email.
-const FIND_LOGIN = {
-  name: 'accounts.find_login',
+// One indexed lookup, on the email column for a text with `@` and on the username column
+// otherwise: no username has an `@`, so a login text names at most one account.
+const FIND_BY_EMAIL = {
+  name: 'accounts.find_by_email',
   text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
            FROM users u JOIN roles r ON r.id = u.role_id
-          WHERE u.username = $1 OR u.email = $1
-          ORDER BY (u.username = $1) DESC
-          LIMIT 1`,
+          WHERE u.email = $1`,
+};
+const FIND_BY_USERNAME = {
+  name: 'accounts.find_by_username',
+  text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
+           FROM users u JOIN roles r ON r.id = u.role_id
+          WHERE u.username = $1`,
+};
+
+// Only when the stored hash is the one just checked: a concurrent password change wins.
+const UPGRADE_HASH = {
+  name: 'accounts.upgrade_hash',
+  text: `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`,
 };
 
 export class Accounts {
@@ -136,9 +139,8 @@ export class Accounts {
   }
 
   /**
-   * `login` is a username or an email, in any letter case. One answer for every failure. Failed
-   * attempts are limited per account and (with TRUST_PROXY) per client; a success clears the
-   * account's count.
+   * `login` is a username or an email, in any letter case. One answer for every failure. Attempts
+   * are limited per login text and (with TRUST_PROXY) per client; a success clears the text's count.
    */
   async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
     const login = input.username.trim();
@@ -148,24 +150,36 @@ export class Accounts {
         ...(input.password ? {} : { password: ['This field may not be blank.'] }),
       });
     }
+    // bcrypt would ignore everything past the 72nd byte; refused here exactly as on registration,
+    // change and reset, before anything about an account is looked at.
+    if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) {
+      throw new InvalidInputError({ password: [PASSWORD_MESSAGES.tooLong] });
+    }
+    const { text, canMatch } = normaliseLogin(login);
     // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
-    const plausible = login.length <= MAX_EMAIL_LENGTH && !unsafeText(login) && !unsafeText(input.password);
+    const plausible = canMatch && login.length <= MAX_EMAIL_LENGTH && !unsafeText(input.password);
     const { rows } = plausible
-      ? await this.db.pool.query<LoginRow>({ ...FIND_LOGIN, values: [login] })
+      ? await this.db.pool.query<LoginRow>({ ...(isEmailLogin(login) ? FIND_BY_EMAIL : FIND_BY_USERNAME), values: [login] })
       : { rows: [] as LoginRow[] };
     const user = rows[0];
-    // The account when the login names one (its username and email count together); otherwise the
-    // login text, so that an unknown name is limited exactly like a known one.
-    const account = user ? `user:${user.id}` : `login:${login}`;
-    await this.limits.loginAttempt(account, origin);
+    // Counted by the login text as the database compares it, whether or not it names an account:
+    // a count that depended on the account would tell who exists and link a username to its email.
+    await this.limits.loginAttempt([text], origin);
     const matches = await this.hasher.verify(input.password, user?.password_hash);
     if (!user || !matches || !user.is_active) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }
-    await this.limits.loginSucceeded(account, origin);
+    await this.limits.loginSucceeded([text], origin);
+    if (this.hasher.needsRehash(user.password_hash)) await this.upgradeHash(user.id, user.password_hash, input.password);
 
     return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
+  }
+
+  /** Re-hashes a password at today's BCRYPT_ROUNDS, now that it is known to be right. */
+  private async upgradeHash(userId: number, checkedHash: string, password: string): Promise<void> {
+    const upgraded = await this.hasher.hash(password);
+    await this.db.pool.query({ ...UPGRADE_HASH, values: [userId, checkedHash, upgraded] });
   }
 
   /** A new session for a user who just proved who they are, and the tokens that go with it. */

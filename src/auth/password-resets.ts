@@ -43,13 +43,20 @@ const BLANK = 'This field may not be blank.';
 // One statement for every email, known or not, active or not: the same work and the same round
 // trip, so the answer's timing says little about the account (the floor hides the rest).
 // At most one request per user per interval keeps the endpoint from flooding someone's inbox.
+// A new request retires the user's older ones: only the latest link works, so a link left in an
+// old email (or a mailbox read by someone else) dies as soon as the owner asks again.
 const RECORD_REQUEST = {
   name: 'password_resets.record',
-  text: `INSERT INTO password_reset_requests (id, user_id, created_at, expires_at)
-         SELECT $1, u.id, $2, $3 FROM users u
-          WHERE u.email = $4 AND u.is_active
-            AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
-                             WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > $5)`,
+  text: `WITH u AS (
+           SELECT u.id FROM users u
+            WHERE u.email = $4 AND u.is_active
+              AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
+                               WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > $5)
+         ), retired AS (
+           UPDATE password_reset_requests r SET used_at = $2 FROM u WHERE r.user_id = u.id AND r.used_at IS NULL
+         )
+         INSERT INTO password_reset_requests (id, user_id, created_at, expires_at)
+         SELECT $1, u.id, $2, $3 FROM u`,
 };
 
 interface LiveRequest {

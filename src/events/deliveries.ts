@@ -8,6 +8,7 @@
 // come from the database, and the reset token is derived from the stored row, never from the payload.
 import type { Queryable } from '../auth/sessions';
 import type { ResetTokens } from '../auth/password-reset-tokens';
+import type { RateLimits } from '../auth/rate-limits';
 import type { Clock } from '../clock';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { passwordResetLink } from '../email/reset-link';
@@ -16,7 +17,14 @@ import type { Logger } from '../logger';
 import type { EmailKind, Metrics } from '../metrics';
 import { EmailClaims, LEASE_SECONDS, type Claim } from './email-claims';
 
-export type SkipReason = 'user_missing' | 'user_inactive' | 'request_missing' | 'request_used' | 'request_expired';
+export type SkipReason =
+  | 'user_missing'
+  | 'user_inactive'
+  | 'request_missing'
+  | 'request_used'
+  | 'request_expired'
+  /** RATE_LIMIT_EMAIL_PER_DOMAIN: too many emails to the recipient's domain this hour. */
+  | 'domain_limit';
 
 export type DeliveryOutcome =
   | { status: 'sent'; messageId: string }
@@ -32,6 +40,8 @@ export interface EmailDeliveriesOptions {
   mailer: Mailer;
   templates: EmailTemplates;
   resetTokens: ResetTokens;
+  /** The per-recipient-domain cap on emails. */
+  limits: Pick<RateLimits, 'emailTo'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -190,6 +200,9 @@ export class EmailDeliveries {
       const verdict = job.check(row);
       if (verdict) return this.notSent(job, verdict);
       const email = job.compose(row);
+      // Counted last, so only emails that would really go out use up the domain's allowance. Not
+      // sent, the claim is released: a redelivery by hand after the hour sends it.
+      if (!(await this.options.limits.emailTo(email.to))) return this.notSent(job, { status: 'skipped', reason: 'domain_limit' });
       const { messageId } = await this.claims
         .holding(
           claim,
