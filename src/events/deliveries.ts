@@ -7,8 +7,8 @@
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
 import type { Queryable } from '../auth/sessions';
-import type { ResetTokens } from '../auth/password-reset-tokens';
 import type { RateLimits } from '../auth/rate-limits';
+import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { passwordResetLink } from '../email/reset-link';
@@ -39,7 +39,7 @@ export interface EmailDeliveriesOptions {
   db: Queryable;
   mailer: Mailer;
   templates: EmailTemplates;
-  resetTokens: ResetTokens;
+  resetTokens: RowTokens;
   /** The per-recipient-domain cap on emails. */
   limits: Pick<RateLimits, 'emailTo'>;
   clock: Clock;
