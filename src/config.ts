@@ -104,7 +104,10 @@ export interface RateLimitConfig {
   resetAttempt: RateLimit | undefined;
   /** Emails sent per recipient domain; over it an email is not sent. */
   emailPerDomain: RateLimit | undefined;
-  /** Counters per limit at most (RATE_LIMIT_MAX_KEYS): the cap on the rate_limits table. */
+  /**
+   * Live counters per limit (RATE_LIMIT_MAX_KEYS) from which the limit refuses identifiers it has
+   * not counted yet: the cap on the rate_limits table.
+   */
   maxKeys: number;
 }
 

@@ -12,6 +12,7 @@ import proxyaddr from 'proxy-addr';
 import { createEventsRouter } from './events/router';
 import { createContext, type Context } from './graphql/context';
 import { operationNamePlugin } from './graphql/operation-name';
+import { Drain } from './http/drain';
 import { frontDoor } from './http/front-door';
 import { bodyError, directGraphqlPost, isPlainGraphqlPost, MAX_BODY_BYTES } from './http/graphql-endpoint';
 import { metricsEndpoint } from './http/metrics';
@@ -28,7 +29,10 @@ export interface AuthServer {
   httpServer: http.Server;
   /** Listens and resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, then closes the mailer and the database. Idempotent. */
+  /**
+   * Drains for SHUTDOWN_DELAY (readiness 503, `Connection: close`, still serving), then stops
+   * accepting, lets in-flight requests finish, and closes the mailer and the database. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -40,7 +44,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   app.set('trust proxy', config.trustProxy);
   // The request listener is attached once Apollo has started (below).
   const httpServer = http.createServer();
-  let stopping = false;
+  const drain = new Drain(config.shutdownDelay);
 
   const apollo = new ApolloServer<Context>({
     schema: buildAuthSchema(),
@@ -72,7 +76,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const ready = !stopping && (await services.db.ping());
+    const ready = !drain.draining && (await services.db.ping());
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
@@ -101,6 +105,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   httpServer.on(
     'request',
     frontDoor({ logger, metrics: services.metrics, headers: securityHeaders() }, (req, res, path) => {
+      drain.mark(res);
       if (!isPlainGraphqlPost(req, path)) return app(req, res);
       if (!cors) return direct(req, res);
       cors(req, res, (error) => (error ? app(req, res) : direct(req, res)));
@@ -120,13 +125,16 @@ export async function createServer(services: Services, logger: Logger): Promise<
       });
     },
     stop() {
-      stopping = true;
-      services.limits.stop();
-      // The drain plugin closes the listener, waits for in-flight requests, then cuts idle ones.
-      stopped ??= apollo.stop().then(() => {
+      stopped ??= (async () => {
+        // Readiness 503 and `Connection: close` first, still serving; then the listener closes.
+        if (config.shutdownDelay > 0) logger.info({ seconds: config.shutdownDelay }, 'draining: readiness is 503, connections are being closed');
+        await drain.start();
+        services.limits.stop();
+        // The drain plugin closes the listener, waits for in-flight requests, then cuts idle ones.
+        await apollo.stop();
         services.mailer.close();
-        return services.db.close();
-      });
+        await services.db.close();
+      })();
       return stopped;
     },
   };

@@ -59,6 +59,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
       reuseGrace: config.refreshTokenReuseGrace,
     },
     clock,
+    keys.key('refresh-token-successor'),
   );
   const hasher = new PasswordHasher({ rounds: config.bcryptRounds, metrics });
   const policy = new PasswordPolicy(config.passwordMinLength);

@@ -124,18 +124,24 @@ describe('operations settings', () => {
     AUTH_SECRET: 'a'.repeat(32),
   };
 
-  it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {
+  it('defaults: no trusted proxy, limits on, metrics open outside production, CORS for local front ends only in development', () => {
     const config = load({});
     expect(config.trustProxy).toBe(false);
     expect(config.metricsToken).toBeUndefined();
+    expect(config.metricsEnabled).toBe(true);
+    expect(load(PRODUCTION).metricsEnabled).toBe(false);
+    expect(load({ ...PRODUCTION, METRICS_TOKEN: 'a-metrics-token-0123456789' }).metricsEnabled).toBe(true);
     expect(config.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
     expect(config.rateLimits).toEqual({
       login: { points: 10, duration: 900 },
       loginPerClient: { points: 100, duration: 900 },
+      register: { points: 60, duration: 600 },
       registerPerClient: { points: 20, duration: 3600 },
       resetRequest: { points: 3, duration: 3600 },
       resetRequestPerClient: { points: 20, duration: 3600 },
       resetAttempt: { points: 10, duration: 900 },
+      emailPerDomain: { points: 200, duration: 3600 },
+      maxKeys: 100_000,
     });
     expect(load(PRODUCTION).corsOrigins).toEqual([]);
     expect(load({ NODE_ENV: 'test' }).corsOrigins).toEqual([]);

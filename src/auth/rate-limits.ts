@@ -7,11 +7,16 @@
 // connection of its own (the embedded database has exactly one) — but do not call it while holding
 // a pool client in a transaction, or on the embedded database it waits for that very connection.
 //
-// Keys are `<limit>:<bucket>`, the bucket an HMAC of the identifier (a login text, an email, a
-// client address) under a key derived from AUTH_SECRET: the table holds no email, username or
-// address, and without the secret a key cannot be reversed by trying every IPv4 address. Each
-// limit has at most `maxKeys` buckets, which caps the table however many random names a client
-// sends; two identifiers sharing a bucket share a count, which is rare while the table is sparse.
+// Keys are `<limit>:<HMAC>`, an HMAC of the identifier (a login text, an email, a client address)
+// under a key derived from AUTH_SECRET: the table holds no email, username or address, and
+// without the secret a key cannot be reversed by trying every IPv4 address.
+//
+// The table is capped: the sweep (every minute, every instance) deletes ended windows and counts
+// each limit's live counters. A limit holding RATE_LIMIT_MAX_KEYS or more is saturated — someone
+// is sending random names — and until a sweep finds it below the cap again, it refuses every
+// identifier it has no live counter for (fail closed: a flood of names may not lift the limits),
+// while identifiers already counted go on as before. Between two sweeps the table can grow past
+// the cap by what arrives in one minute.
 import { createHmac } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
@@ -31,15 +36,24 @@ export interface RequestOrigin {
 
 /** An expired row is dead weight (the next event starts a new window): deleted this often. */
 const SWEEP_EVERY_MS = 60 * 1000;
+
+// Live counters per limit; keys are `<limit>:<HMAC>` (rate-limiter-flexible's keyPrefix).
+const COUNT_LIVE = {
+  name: 'rate_limits.count_live',
+  text: `SELECT split_part(key, ':', 1) AS name, count(*)::int AS live FROM rate_limits WHERE expire >= $1 GROUP BY 1`,
+};
 /** The key of a limit that counts everyone together. */
 const EVERYONE = 'everyone';
 
 class Limit {
   private readonly limiter: RateLimiterPostgres;
 
+  /** Set by the sweep: the limit holds RATE_LIMIT_MAX_KEYS counters or more. */
+  saturated = false;
+
   constructor(
     readonly name: RateLimitName,
-    settings: RateLimit,
+    private readonly settings: RateLimit,
     pool: pg.Pool,
     private readonly onHit: (name: RateLimitName) => void,
   ) {
@@ -59,6 +73,10 @@ class Limit {
 
   /** Counts one event; over the limit, returns the seconds until the next one is allowed. */
   async consume(key: string): Promise<number | undefined> {
+    if (this.saturated && !(await this.limiter.get(key))) {
+      this.onHit(this.name);
+      return this.settings.duration;
+    }
     try {
       await this.limiter.consume(key);
       return undefined;
@@ -134,10 +152,9 @@ export class RateLimits {
     }
   }
 
-  /** The stored stand-in for an identifier: its bucket, from a keyed hash (see the top of this file). */
+  /** The stored stand-in for an identifier: a keyed hash (see the top of this file). */
   private keyOf(identifier: string): string {
-    const mac = createHmac('sha256', this.key).update(identifier).digest();
-    return (mac.readUIntBE(0, 6) % this.maxKeys).toString(36);
+    return createHmac('sha256', this.key).update(identifier).digest('base64url');
   }
 
   private clientKey(origin: RequestOrigin): string | undefined {
@@ -210,13 +227,23 @@ export class RateLimits {
   }
 
   /**
-   * Deletes every counter whose window has ended. `now` is milliseconds since the epoch, from
-   * Date.now like the limiter's own `expire` values; tests pass a later time.
+   * Deletes every counter whose window has ended, then counts the live ones and marks each limit
+   * saturated or not (see the top of this file). `now` is milliseconds since the epoch, from
+   * Date.now like the limiter's own `expire` values; tests pass a later time. Answers the number
+   * of counters deleted.
    */
   async sweep(now: number = Date.now()): Promise<number> {
     // One statement for every limit (they share the table); instances sweeping at once do no harm.
     const { rowCount } = await this.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [now]);
+    const { rows } = await this.pool.query<{ name: string; live: number }>({ ...COUNT_LIVE, values: [now] });
+    const live = new Map(rows.map((row) => [row.name, row.live]));
+    for (const limit of Object.values(this.limits)) limit.saturated = (live.get(limit.name) ?? 0) >= this.maxKeys;
     return rowCount ?? 0;
+  }
+
+  /** Whether a limit refuses identifiers it has not counted yet (the table is at its cap for it). */
+  saturated(name: RateLimitName): boolean {
+    return this.limits[name]?.saturated ?? false;
   }
 
   stop(): void {

@@ -3,7 +3,7 @@
 //
 // These are the hottest paths of the service, so they run on `pg` with named (prepared)
 // statements and one round trip each, rather than through Prisma.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from '../clock';
 import type { TokenSubject } from './access-tokens';
@@ -88,7 +88,8 @@ const START = {
 };
 
 // Retire the presented token and issue its successor atomically: of two concurrent refreshes
-// with one token, exactly one gets a row back.
+// with one token, exactly one gets a row back. The successor's hash is the primary key, and a
+// token has exactly one possible successor (Sessions.successorOf), so a parent never has two.
 const ROTATE = {
   name: 'sessions.rotate',
   text: `WITH retired AS (
@@ -100,9 +101,10 @@ const ROTATE = {
          SELECT $3, session_id, $2, $4 FROM retired`,
 };
 
-const ADD_TOKEN = {
-  name: 'sessions.add_token',
-  text: `INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+// Whether a retired token's successor is still unused: only then may the parent be replayed.
+const SUCCESSOR = {
+  name: 'sessions.successor',
+  text: `SELECT retired_at FROM refresh_tokens WHERE token_hash = $1 AND session_id = $2`,
 };
 
 const END = {
@@ -132,6 +134,8 @@ export class Sessions {
     private readonly db: Queryable,
     private readonly options: SessionOptions,
     private readonly clock: Clock,
+    /** Derives a token's successor; from AUTH_SECRET, used for nothing else. */
+    private readonly successorKey: Buffer,
   ) {}
 
   /** Starts a session for a user who just proved who they are; records the login time. */
@@ -170,16 +174,28 @@ export class Sessions {
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 
-    const next = newRefreshToken();
+    const next = this.successorOf(refreshToken);
     if (!row.retired_at) {
       const rotated = await this.db.query({ ...ROTATE, values: [hash, now, next.hash, this.expiry(now)] });
       if (rotated.rowCount === 1) return { subject, refreshToken: next.token };
       // A concurrent refresh with the same token retired it a moment ago: inside the grace window.
     }
-    // Inside the grace window a retired token gets a sibling successor, so a client racing with
-    // itself (two tabs, a retry) keeps its session.
-    await this.db.query({ ...ADD_TOKEN, values: [next.hash, row.session_id, now, this.expiry(now)] });
+    // Inside the grace window a retired token gets its successor again — the same one, so a client
+    // racing with itself (two tabs, a retry) keeps its session and a replay forks nothing. Once
+    // the successor has been used, the parent coming back means two parties hold the family:
+    // reuse, and the session ends.
+    const { rows: successor } = await this.db.query<{ retired_at: Date | null }>({ ...SUCCESSOR, values: [next.hash, row.session_id] });
+    if (!successor[0] || successor[0].retired_at) {
+      await this.end(row.session_id, 'reuse');
+      throw new UnauthenticatedError('The refresh token is invalid or has expired.');
+    }
     return { subject, refreshToken: next.token };
+  }
+
+  /** The one successor a refresh token can have: an HMAC of it, shaped like a fresh token. */
+  private successorOf(token: string): { token: string; hash: string } {
+    const successor = createHmac('sha256', this.successorKey).update(token).digest('base64url');
+    return { token: successor, hash: hashRefreshToken(successor) };
   }
 
   /** Ends the session a refresh token belongs to. Unknown tokens end nothing and are not an error. */

@@ -34,7 +34,8 @@ export function logRequest(logger: Logger, req: IncomingMessage, res: ServerResp
   const { operation, errors } = requestNotes(res);
   const aborted = !res.writableFinished;
   const status = res.statusCode;
-  const level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
+  // A client's mistake (4xx) is routine: info, so anyone cannot raise warnings at will.
+  const level = status >= 500 ? 'error' : aborted ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {
