@@ -18,7 +18,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   smtp = await startSmtpServer();
   dir = mkdtempSync(path.join(os.tmpdir(), 'operator-templates-'));
-  writeFileSync(path.join(dir, 'welcome.subject.txt'), '{{app_name}}: your account {{username}} is ready\n');
+  writeFileSync(path.join(dir, 'welcome.subject.txt'), '{{app_name}}: your account is ready\n');
   writeFileSync(path.join(dir, 'welcome.txt'), 'Hi {{username}}! Sign in as {{email}}.\n');
   writeFileSync(path.join(dir, 'welcome.html'), '<h1>Hi {{username}}</h1><p>{{app_name}}</p>\n');
   writeFileSync(path.join(dir, 'password-reset.subject.txt'), 'Your {{app_name}} reset link\n');
@@ -40,8 +40,9 @@ it('uses the operator’s files for the emails they cover and the built-in templ
   expect((await deliver(service.url, 'password_reset_requested', await eventForRow(service.services.db.pool, 'password_reset_requested', request.id))).body?.status).toBe('sent');
 
   const [welcome, reset] = await smtp.waitFor(2);
-  expect(welcome!.subject).toBe('Fish & Chips: your account custom is ready');
-  expect(welcome!.text?.trim()).toBe('Hi custom! Sign in as custom@example.com.');
+  expect(welcome!.subject).toBe('Fish & Chips: your account is ready');
+  // The registrant's text made inert (a zero-width space after each `.` and `@`).
+  expect(welcome!.text?.trim()).toBe('Hi custom! Sign in as custom@\u200Bexample.\u200Bcom.');
   expect(String(welcome!.html).trim()).toBe('<h1>Hi custom</h1><p>Fish &amp; Chips</p>');
   // Only the subject of the reset email was overridden.
   expect(reset!.subject).toBe('Your Fish & Chips reset link');
