@@ -79,12 +79,6 @@ const FIND_BY_USERNAME = {
           WHERE u.username = $1`,
 };
 
-// Only when the stored hash is the one just checked: a concurrent password change wins.
-const UPGRADE_HASH = {
-  name: 'accounts.upgrade_hash',
-  text: `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`,
-};
-
 export class Accounts {
   constructor(
     private readonly db: Database,
@@ -179,7 +173,8 @@ export class Accounts {
   /** Re-hashes a password at today's BCRYPT_ROUNDS, now that it is known to be right. */
   private async upgradeHash(userId: number, checkedHash: string, password: string): Promise<void> {
     const upgraded = await this.hasher.hash(password);
-    await this.db.pool.query({ ...UPGRADE_HASH, values: [userId, checkedHash, upgraded] });
+    // Only while the stored hash is the one just checked: a concurrent password change wins.
+    await this.db.prisma.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash: upgraded } });
   }
 
   /** A new session for a user who just proved who they are, and the tokens that go with it. */
