@@ -35,7 +35,8 @@ describe('sign-ups', () => {
     } finally {
       await service.stop();
     }
-  });
+    // Eighty registrations, each hashing a password: more than the default 30 s on a busy machine.
+  }, 120_000);
 });
 
 describe('emails', () => {
