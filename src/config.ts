@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
+import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
 
 export class ConfigError extends Error {
   constructor(
@@ -144,6 +145,7 @@ const variables = z.object({
   DATABASE_POOL_MAX: integer(1, 200).default(10),
   DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   MIGRATE_ON_START: boolean.default(true),
+  AUTH_SECRET: z.string().optional(),
   HASURA_GRAPHQL_JWT_SECRET: z.string().optional(),
   ACCESS_TOKEN_TTL: duration(10).default(15 * 60),
   REFRESH_TOKEN_TTL: duration(60).default(7 * 86400),
@@ -199,6 +201,9 @@ const schema = variables.transform((env, ctx) => {
 
   // Development secrets are made by ensureDevelopmentSecrets (src/development-secrets.ts) before
   // this runs; a missing one here means nobody made it.
+  if (!env.AUTH_SECRET) return refuse('AUTH_SECRET', 'is required');
+  if (env.AUTH_SECRET.length < MIN_AUTH_SECRET_LENGTH) return refuse('AUTH_SECRET', `must be at least ${MIN_AUTH_SECRET_LENGTH} characters`);
+
   if (!env.HASURA_GRAPHQL_JWT_SECRET) return refuse('HASURA_GRAPHQL_JWT_SECRET', 'is required');
   let jwt: JwtConfig;
   try {
@@ -243,6 +248,10 @@ const schema = variables.transform((env, ctx) => {
       poolMax: env.DATABASE_POOL_MAX,
       dataDir: path.resolve(env.DATA_DIR),
       migrateOnStart: env.MIGRATE_ON_START,
+    },
+    keys: {
+      /** The root of every derived key (reset and verification links, encrypted secrets). */
+      authSecret: env.AUTH_SECRET,
     },
     /** Lifetimes in seconds. */
     tokens: {

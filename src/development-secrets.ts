@@ -11,6 +11,7 @@ import { DEFAULT_DATA_DIR } from './config';
 const SECRETS: ReadonlyArray<{ variable: string; file: string; value: (secret: string) => string }> = [
   { variable: 'HASURA_GRAPHQL_JWT_SECRET', file: 'jwt-key', value: (key) => JSON.stringify({ type: 'HS256', key }) },
   { variable: 'EVENT_WEBHOOK_SECRET', file: 'webhook-secret', value: (secret) => secret },
+  { variable: 'AUTH_SECRET', file: 'auth-secret', value: (secret) => secret },
 ];
 
 /**

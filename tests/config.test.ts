@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, parseDuration } from '../src/config';
 import { ensureDevelopmentSecrets } from '../src/development-secrets';
 
 const KEY = 'k'.repeat(32);
-const SECRETS = { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }), EVENT_WEBHOOK_SECRET: 'w'.repeat(32) };
+const SECRETS = { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }), EVENT_WEBHOOK_SECRET: 'w'.repeat(32), AUTH_SECRET: 'a'.repeat(32) };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'auth-config-'));
 /** As `npm start` loads it: development secrets made first, under a fresh data directory. */
 const load = (variables: Record<string, string>) => {
@@ -37,13 +37,15 @@ describe('configuration', () => {
     expect(config.tokens.jwt.claimsNamespace).toBe('https://hasura.io/jwt/claims');
   });
 
-  it('keeps generated development secrets under the data directory, so tokens survive restarts', () => {
+  it('keeps generated development secrets under the data directory, so tokens and emailed links survive restarts', () => {
     const dir = tmp();
     const first = load({ DATA_DIR: dir });
     const second = load({ DATA_DIR: dir });
     expect(first.tokens.jwt.key.export().equals(second.tokens.jwt.key.export())).toBe(true);
     expect(second.events.webhookSecret).toBe(first.events.webhookSecret);
-    for (const name of ['jwt-key', 'webhook-secret']) {
+    expect(first.keys.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.keys.authSecret).toBe(first.keys.authSecret);
+    for (const name of ['jwt-key', 'webhook-secret', 'auth-secret']) {
       const file = path.join(dir, name);
       expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
       expect(statSync(file).mode & 0o077).toBe(0);
@@ -52,14 +54,14 @@ describe('configuration', () => {
 
   it('writes nothing while loading: without the development step a missing secret is an error', () => {
     const dir = tmp();
-    expect(() => loadConfig({ env: { DATA_DIR: dir }, envFile: false })).toThrow(/HASURA_GRAPHQL_JWT_SECRET/);
+    expect(() => loadConfig({ env: { DATA_DIR: dir }, envFile: false })).toThrow(/AUTH_SECRET is required/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('makes no development secret in production, where they must be given', () => {
     const dir = tmp();
     expect(ensureDevelopmentSecrets({ NODE_ENV: 'production', DATA_DIR: dir })).toEqual({});
-    expect(ensureDevelopmentSecrets({ DATA_DIR: dir, HASURA_GRAPHQL_JWT_SECRET: 'given', EVENT_WEBHOOK_SECRET: 'given' })).toEqual({});
+    expect(ensureDevelopmentSecrets({ DATA_DIR: dir, ...SECRETS })).toEqual({});
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -85,9 +87,11 @@ describe('configuration', () => {
     [{ HASURA_GRAPHQL_JWT_SECRET: `{"type":"RS256","key":"${KEY}"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
     [{ HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}","claims_format":"xml"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
     [{ ADMIN_USERNAME: 'root' }, 'ADMIN_EMAIL'],
-    [{ NODE_ENV: 'production', EVENT_WEBHOOK_SECRET: 'w'.repeat(32) }, 'HASURA_GRAPHQL_JWT_SECRET'],
-    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}` }, 'EVENT_WEBHOOK_SECRET'],
-    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'short' }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', EVENT_WEBHOOK_SECRET: 'w'.repeat(32), AUTH_SECRET: 'a'.repeat(32) }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, AUTH_SECRET: 'a'.repeat(32) }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'short', AUTH_SECRET: 'a'.repeat(32) }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'w'.repeat(32) }, 'AUTH_SECRET'],
+    [{ AUTH_SECRET: 'too short a secret' }, 'AUTH_SECRET'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     const message = failure(env);
     expect(message).toContain(variable);
@@ -104,6 +108,7 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS512', key: KEY, claims_format: 'stringified_json', issuer: 'me' }),
       EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
+      AUTH_SECRET: 'a'.repeat(32),
     });
     expect(config.http.playground).toBe(false);
     expect(config.tokens.jwt).toMatchObject({ algorithm: 'HS512', claimsFormat: 'stringified_json', issuer: 'me' });
@@ -124,6 +129,7 @@ describe('operations settings', () => {
     NODE_ENV: 'production',
     HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }),
     EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
+    AUTH_SECRET: 'a'.repeat(32),
   };
 
   it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {
