@@ -4,7 +4,6 @@
 // one log line and one metrics sample. The routes themselves are listed in routes.ts.
 import fastifyAccepts from '@fastify/accepts';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { TrustProxy } from '../config';
 import { requestLogger, type Logger } from '../logger';
@@ -13,7 +12,7 @@ import { acceptJsonBodies, bodyErrorOf, MAX_BODY_BYTES, type BodyError } from '.
 import { answerGraphqlBodyError } from './graphql-endpoint';
 import { operationLabel } from './metrics-endpoint';
 import { logRequest, pathOf, requestIdOf, type RequestNotes } from './request-log';
-import { corsOptions, HELMET_OPTIONS } from './security';
+import { corsOptions, securityHeaders } from './security';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,9 +47,11 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
 
   app.decorateRequest('notes', null as unknown as RequestNotes);
   const lineLogger = requestLogger(logger);
+  const headers = securityHeaders();
   app.addHook('onRequest', (request, reply, done) => {
     request.notes = {};
     void reply.header('x-request-id', request.id);
+    for (const [name, value] of headers) void reply.header(name, value);
     // Answers carry tokens: no cache may keep one. The playground's files say otherwise themselves.
     void reply.header('cache-control', 'no-store');
     const path = pathOf(request.url);
@@ -66,7 +67,6 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
     done();
   });
 
-  await app.register(fastifyHelmet, HELMET_OPTIONS);
   const cors = corsOptions(corsOrigins);
   if (cors) await app.register(fastifyCors, cors);
   await app.register(fastifyAccepts);

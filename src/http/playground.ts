@@ -9,9 +9,9 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import send from '@fastify/send';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { contentSecurityPolicy } from 'helmet';
 import { escapeHtml } from '../html';
 import type { PageHandler } from './graphql-endpoint';
+import { helmetHeaders } from './security';
 
 /** Files from npm packages, by the name the page asks for. */
 const PACKAGE_ASSETS: Record<string, { pkg: string; file: string }> = {
@@ -118,14 +118,11 @@ export const PLAYGROUND_CSP = {
   frameAncestors: ["'none'"],
 };
 
-/** Helmet's rendering of PLAYGROUND_CSP, the header value that replaces the default policy on the page. */
+/** Helmet's rendering of PLAYGROUND_CSP: the header that replaces the default policy on the page. */
 function playgroundPolicy(): string {
-  let header = '';
-  const recorder = { setHeader: (_name: string, value: string) => (header = value) };
-  // Helmet's middleware only sets the header, synchronously.
-  contentSecurityPolicy({ useDefaults: false, directives: PLAYGROUND_CSP })({} as never, recorder as never, () => undefined);
+  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives: PLAYGROUND_CSP } }).find(([name]) => name === 'content-security-policy');
   if (!header) throw new Error('helmet did not render the playground policy');
-  return header;
+  return header[1];
 }
 
 /**
