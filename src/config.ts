@@ -80,7 +80,7 @@ const rateLimit = z
 
 const TRUST_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** A proxy address, subnet (10.0.0.0/8) or one of Express's names (loopback, linklocal, uniquelocal). */
+/** A proxy address, subnet (10.0.0.0/8) or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
 function isProxyAddress(entry: string): boolean {
   if (TRUST_NAMES.has(entry)) return true;
   const [address = '', prefix, ...rest] = entry.split('/');

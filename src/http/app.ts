@@ -28,6 +28,16 @@ export interface HttpAppOptions {
   corsOrigins: '*' | readonly string[];
 }
 
+/**
+ * A hop count trusts the N nearest proxies, as Express and proxy-addr read a number: the operator
+ * states how many proxies stand in front (TRUST_PROXY=1 behind one load balancer). Fastify itself
+ * refuses to trust by count alone, so the count is handed to it as a function.
+ */
+function trustedProxies(trustProxy: TrustProxy): FastifyServerOptions['trustProxy'] {
+  if (typeof trustProxy !== 'number') return trustProxy;
+  return (_address: string, hop: number) => hop < trustProxy;
+}
+
 /** Probes and scrapes are not traffic: they would drown the request log and series. */
 const UNOBSERVED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -40,8 +50,7 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
     genReqId: requestIdOf,
     requestIdHeader: false,
     // Which X-Forwarded-For entries name the client (request.ip); see the configuration's http.trustProxy.
-    // (Fastify reads a number as a hop count, as proxy-addr does; its type leaves numbers out.)
-    trustProxy: trustProxy as FastifyServerOptions['trustProxy'],
+    trustProxy: trustedProxies(trustProxy),
     bodyLimit: MAX_BODY_BYTES,
   });
 
