@@ -186,6 +186,9 @@ const variables = z.object({
 
 type Variables = z.infer<typeof variables>;
 
+/** Every environment variable the service reads. */
+export const CONFIG_VARIABLES = Object.keys(variables.shape) as ReadonlyArray<keyof Variables>;
+
 /**
  * The configuration, grouped by the part of the service that uses it. Rules that involve several
  * variables are checked here; each failure names the variable to fix.
