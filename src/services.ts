@@ -40,24 +40,31 @@ export interface Services {
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits(db.pool, config.rateLimits, metrics);
+  const limits = new RateLimits({ db, config: config.rateLimits, metrics });
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
-  const sessions = new Sessions(
-    db.pool,
-    {
+  const sessions = new Sessions({
+    db,
+    clock,
+    options: {
       refreshTokenTtl: config.refreshTokenTtl,
       rotation: config.refreshTokenRotation,
       reuseGrace: config.refreshTokenReuseGrace,
     },
-    clock,
-  );
+  });
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
+  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.defaultRole });
   const resetTokens = new ResetTokens(config.jwt.key);
-  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
-  const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
-    ttlSeconds: config.passwordResetTtl,
+  const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock });
+  const passwordResets = new PasswordResets({
+    db,
+    hasher,
+    policy,
+    sessions,
+    tokens: resetTokens,
+    clock,
+    limits,
+    options: { ttlSeconds: config.passwordResetTtl },
   });
 
   // Templates first: a broken override stops start-up before anything is listening.
@@ -74,7 +81,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     );
   }
   const deliveries = new EmailDeliveries({
-    db: db.pool,
+    db,
     mailer,
     templates,
     resetTokens,
