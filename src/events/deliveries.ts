@@ -11,9 +11,9 @@ import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { passwordResetLink } from '../email/reset-link';
-import type { EmailTemplates } from '../email/templates';
+import type { EmailKind, EmailTemplates } from '../email/templates';
 import type { Logger } from '../logger';
-import type { EmailKind, Metrics } from '../metrics';
+import type { Metrics } from '../metrics';
 import type { Prisma } from '../db/generated/client';
 import { EmailClaims, type Claim } from './email-claims';
 
