@@ -6,7 +6,7 @@
 // send → record. The row is always re-read: the event payload is a copy taken at insert time
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
-import type { ResetTokens } from '../auth/password-reset-tokens';
+import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
@@ -32,7 +32,7 @@ export interface EmailDeliveriesDependencies {
   db: Database;
   mailer: Mailer;
   templates: EmailTemplates;
-  resetTokens: ResetTokens;
+  resetTokens: RowTokens;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
