@@ -6,6 +6,7 @@
 // types (usernames, emails, client-chosen operation names, paths) ever becomes a label.
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EMAIL_KINDS, type EmailKind } from './email/templates';
 
 export const RATE_LIMIT_NAMES = [
   'login',
@@ -19,9 +20,6 @@ export const RATE_LIMIT_NAMES = [
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
-/** The emails the service sends (src/email, the event webhooks). */
-export const EMAIL_KINDS = ['welcome', 'password-reset'] as const;
-export type EmailKind = (typeof EMAIL_KINDS)[number];
 
 const PREFIX = 'auth_';
 

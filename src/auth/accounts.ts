@@ -54,43 +54,41 @@ export function unsafeText(value: string): boolean {
   return value.includes('\u0000') || !value.isWellFormed();
 }
 
-interface LoginRow {
-  id: number;
-  username: string;
-  email: string;
-  password_hash: string;
-  is_active: boolean;
-  role_id: number;
-  role: string;
+export interface AccountsDependencies {
+  db: Database;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: Sessions;
+  tokens: AccessTokens;
+  clock: Clock;
+  limits: RateLimits;
+  metrics: Pick<Metrics, 'loginFailures'>;
+  /** The role of every new account. */
+  defaultRole: string;
 }
 
-// One indexed lookup, on the email column for a text with `@` and on the username column
-// otherwise: no username has an `@`, so a login text names at most one account.
-const FIND_BY_EMAIL = {
-  name: 'accounts.find_by_email',
-  text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
-           FROM users u JOIN roles r ON r.id = u.role_id
-          WHERE u.email = $1`,
-};
-const FIND_BY_USERNAME = {
-  name: 'accounts.find_by_username',
-  text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
-           FROM users u JOIN roles r ON r.id = u.role_id
-          WHERE u.username = $1`,
-};
-
 export class Accounts {
-  constructor(
-    private readonly db: Database,
-    private readonly hasher: PasswordHasher,
-    private readonly policy: PasswordPolicy,
-    private readonly sessions: Sessions,
-    private readonly tokens: AccessTokens,
-    private readonly defaultRole: string,
-    private readonly clock: Clock,
-    private readonly limits: RateLimits,
-    private readonly metrics: Pick<Metrics, 'loginFailures'>,
-  ) {}
+  private readonly db: Database;
+  private readonly hasher: PasswordHasher;
+  private readonly policy: PasswordPolicy;
+  private readonly sessions: Sessions;
+  private readonly tokens: AccessTokens;
+  private readonly clock: Clock;
+  private readonly limits: RateLimits;
+  private readonly metrics: Pick<Metrics, 'loginFailures'>;
+  private readonly defaultRole: string;
+
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole }: AccountsDependencies) {
+    this.db = db;
+    this.hasher = hasher;
+    this.policy = policy;
+    this.sessions = sessions;
+    this.tokens = tokens;
+    this.clock = clock;
+    this.limits = limits;
+    this.metrics = metrics;
+    this.defaultRole = defaultRole;
+  }
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
     const fields: FieldErrors = {};
@@ -123,7 +121,7 @@ export class Accounts {
       const violation = uniqueViolation(error);
       if (!violation) throw error;
       throw new InvalidInputError(
-        violation.constraint.includes('email')
+        violation.fields.some((field) => field.includes('email'))
           ? { email: ['A user with that email already exists.'] }
           : { username: ['A user with that username already exists.'] },
       );
@@ -152,22 +150,30 @@ export class Accounts {
     const { text, canMatch } = normaliseLogin(login);
     // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
     const plausible = canMatch && login.length <= MAX_EMAIL_LENGTH && !unsafeText(input.password);
-    const { rows } = plausible
-      ? await this.db.pool.query<LoginRow>({ ...(isEmailLogin(login) ? FIND_BY_EMAIL : FIND_BY_USERNAME), values: [login] })
-      : { rows: [] as LoginRow[] };
-    const user = rows[0];
+    const user = plausible ? await this.findLogin(login) : undefined;
     // Counted by the login text as the database compares it, whether or not it names an account:
     // a count that depended on the account would tell who exists and link a username to its email.
     await this.limits.loginAttempt([text], origin);
-    const matches = await this.hasher.verify(input.password, user?.password_hash);
-    if (!user || !matches || !user.is_active) {
+    const matches = await this.hasher.verify(input.password, user?.passwordHash);
+    if (!user || !matches || !user.isActive) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }
     await this.limits.loginSucceeded([text], origin);
-    if (this.hasher.needsRehash(user.password_hash)) await this.upgradeHash(user.id, user.password_hash, input.password);
+    if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
 
-    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
+    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name });
+  }
+
+  /**
+   * The account a login names: a text with `@` by email, any other by username, both
+   * case-insensitive (citext). No username has an `@`, so a login text names at most one account.
+   */
+  private findLogin(login: string) {
+    return this.db.prisma.user.findUnique({
+      where: isEmailLogin(login) ? { email: login } : { username: login },
+      select: { id: true, username: true, email: true, passwordHash: true, isActive: true, roleId: true, role: { select: { name: true } } },
+    });
   }
 
   /** Re-hashes a password at today's BCRYPT_ROUNDS, now that it is known to be right. */

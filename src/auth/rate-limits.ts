@@ -22,6 +22,7 @@ import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitConfig } from '../config';
+import type { Database } from '../db/database';
 import type { Metrics, RateLimitName } from '../metrics';
 import { RateLimitedError } from './errors';
 import { normaliseLogin } from './usernames';
@@ -37,11 +38,6 @@ export interface RequestOrigin {
 /** An expired row is dead weight (the next event starts a new window): deleted this often. */
 const SWEEP_EVERY_MS = 60 * 1000;
 
-// Live counters per limit; keys are `<limit>:<HMAC>` (rate-limiter-flexible's keyPrefix).
-const COUNT_LIVE = {
-  name: 'rate_limits.count_live',
-  text: `SELECT split_part(key, ':', 1) AS name, count(*)::int AS live FROM rate_limits WHERE expire >= $1 GROUP BY 1`,
-};
 /** The key of a limit that counts everyone together. */
 const EVERYONE = 'everyone';
 
@@ -118,7 +114,7 @@ export function clientIdentity(address: string): string {
 }
 
 export interface RateLimitsDependencies {
-  pool: pg.Pool;
+  db: Database;
   config: RateLimitConfig;
   /** The HMAC key of stored keys; derived from AUTH_SECRET, used for nothing else. */
   key: Buffer;
@@ -127,13 +123,13 @@ export interface RateLimitsDependencies {
 
 export class RateLimits {
   private readonly limits: Partial<Record<RateLimitName, Limit>> = {};
-  private readonly pool: pg.Pool;
+  private readonly db: Database;
   private readonly key: Buffer;
   private readonly maxKeys: number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor({ pool, config, key, metrics }: RateLimitsDependencies) {
-    this.pool = pool;
+  constructor({ db, config, key, metrics }: RateLimitsDependencies) {
+    this.db = db;
     this.key = key;
     this.maxKeys = config.maxKeys;
     const onHit = (limit: RateLimitName) => metrics?.rateLimitHits.inc({ limit });
@@ -148,7 +144,7 @@ export class RateLimits {
       email_per_domain: config.emailPerDomain,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
-      if (limit) this.limits[name] = new Limit(name, limit, pool, onHit);
+      if (limit) this.limits[name] = new Limit(name, limit, db.pool, onHit);
     }
   }
 
@@ -234,11 +230,14 @@ export class RateLimits {
    */
   async sweep(now: number = Date.now()): Promise<number> {
     // One statement for every limit (they share the table); instances sweeping at once do no harm.
-    const { rowCount } = await this.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [now]);
-    const { rows } = await this.pool.query<{ name: string; live: number }>({ ...COUNT_LIVE, values: [now] });
+    const { count } = await this.db.prisma.rateLimit.deleteMany({ where: { expire: { lt: BigInt(now) } } });
+    // Live counters per limit. SQL because the limit is the key's prefix (`<limit>:<HMAC>`, the
+    // library's keyPrefix), which Prisma's groupBy cannot take apart.
+    const rows = await this.db.prisma.$queryRaw<{ name: string; live: number }[]>`
+      SELECT split_part(key, ':', 1) AS name, count(*)::int AS live FROM rate_limits WHERE expire >= ${BigInt(now)} GROUP BY 1`;
     const live = new Map(rows.map((row) => [row.name, row.live]));
     for (const limit of Object.values(this.limits)) limit.saturated = (live.get(limit.name) ?? 0) >= this.maxKeys;
-    return rowCount ?? 0;
+    return count;
   }
 
   /** Whether a limit refuses identifiers it has not counted yet (the table is at its cap for it). */

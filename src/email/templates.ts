@@ -18,6 +18,7 @@
 // `@`, `:` and `/` keeps mail clients from turning them into links.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { escapeHtml } from '../html';
 import { DEFAULT_TEMPLATES } from './default-templates';
 
 export const TEMPLATE_VARIABLES = {
@@ -28,12 +29,14 @@ export const TEMPLATE_VARIABLES = {
 /** Values the registering party chooses: never in a subject, inert in bodies. */
 export const USER_CHOSEN_VARIABLES: readonly string[] = ['username', 'email'];
 
+/** The emails the service sends: one template set each. */
 export type EmailKind = keyof typeof TEMPLATE_VARIABLES;
+export const EMAIL_KINDS = Object.keys(TEMPLATE_VARIABLES) as EmailKind[];
 export type TemplateValues<K extends EmailKind> = Record<(typeof TEMPLATE_VARIABLES)[K][number], string>;
 export type TemplatePart = 'subject.txt' | 'txt' | 'html';
 export type TemplateFile = `${EmailKind}.${TemplatePart}`;
 
-export const TEMPLATE_FILES: readonly TemplateFile[] = (Object.keys(TEMPLATE_VARIABLES) as EmailKind[]).flatMap((kind) =>
+export const TEMPLATE_FILES: readonly TemplateFile[] = EMAIL_KINDS.flatMap((kind) =>
   (['subject.txt', 'txt', 'html'] as const).map((part): TemplateFile => `${kind}.${part}`),
 );
 
@@ -146,11 +149,4 @@ export function inert(value: string): string {
 
 function oneLine(value: string): string {
   return value.replace(/[\r\n\t]+/g, ' ');
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Safe in element content and in quoted attribute values (the reset link sits in an href). */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }

@@ -50,10 +50,9 @@ describe('refresh without rotation (the default)', () => {
 
   it('stores only a hash of the refresh token', async () => {
     const user = await newUser(service);
-    const { rows } = await service.services.db.pool.query(`SELECT token_hash FROM refresh_tokens`);
-    expect(rows.map((r: { token_hash: string }) => r.token_hash)).toContain(hashRefreshToken(user.tokens.refresh));
-    const dump = JSON.stringify((await service.services.db.pool.query(`SELECT * FROM refresh_tokens, sessions`)).rows);
-    expect(dump).not.toContain(user.tokens.refresh);
+    const stored = await service.services.db.prisma.refreshToken.findMany({ include: { session: true } });
+    expect(stored.map((row) => row.tokenHash)).toContain(hashRefreshToken(user.tokens.refresh));
+    expect(JSON.stringify(stored)).not.toContain(user.tokens.refresh);
   });
 
   it('is refused after logout, and logout ends only that session', async () => {

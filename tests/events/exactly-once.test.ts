@@ -100,8 +100,8 @@ describe('claims', () => {
 
   it('a claim is renewed while its holder works, lapses once the holder is gone, and is not released by a former holder', async () => {
     // A short lease against the real database.
-    const a = new EmailClaims(first.services.db.pool, 2);
-    const b = new EmailClaims(first.services.db.pool, 2);
+    const a = new EmailClaims({ db: first.services.db, leaseSeconds: 2 });
+    const b = new EmailClaims({ db: first.services.db, leaseSeconds: 2 });
     const claim = await a.claim('test:lease');
     expect(claim).toBeDefined();
 

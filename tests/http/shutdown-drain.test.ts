@@ -65,7 +65,7 @@ it('readiness turns 503 and connections are asked to close before the listener c
 
 it('stops at once with SHUTDOWN_DELAY=0 (the default outside production)', async () => {
   const service = await startTestService(db);
-  expect(service.config.shutdownDelay).toBe(0);
+  expect(service.config.http.shutdownDelay).toBe(0);
   await service.stop();
   expect(service.server.httpServer.listening).toBe(false);
 });
