@@ -5,7 +5,7 @@ import { loadConfig, ConfigError } from '../../src/config';
 import { USERNAME_MESSAGES } from '../../src/auth/usernames';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { LOGIN, REGISTER } from '../support/operations';
-import { startTestService, TEST_AUTH_SECRET, TEST_JWT_KEY, type GraphQLResponse, type TestService } from '../support/service';
+import { startTestService, TEST_AUTH_SECRET, TEST_JWT_KEY, TEST_WEBHOOK_SECRET, type GraphQLResponse, type TestService } from '../support/service';
 import { hasuraVerify } from '../support/hasura-jwt';
 
 const PASSWORD = 'a long enough password';
@@ -101,6 +101,8 @@ describe('ADMIN_USERNAME', () => {
     const env = (name: string) => ({
       NODE_ENV: 'test' as const,
       AUTH_SECRET: TEST_AUTH_SECRET,
+      HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY }),
+      EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       ADMIN_USERNAME: name,
       ADMIN_EMAIL: 'admin@example.com',
       ADMIN_PASSWORD: PASSWORD,
