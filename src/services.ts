@@ -4,10 +4,10 @@ import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordChanges } from './auth/password-changes';
 import { PasswordPolicy } from './auth/password-policy';
-import { ResetTokens } from './auth/password-reset-tokens';
 import { PasswordResets } from './auth/password-resets';
 import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
+import { RowTokens } from './auth/row-tokens';
 import { Sessions } from './auth/sessions';
 import type { Clock } from './clock';
 import type { Config } from './config';
@@ -16,19 +16,22 @@ import { createMailer, type Mailer } from './email/mailer';
 import { EmailTemplates } from './email/templates';
 import { EmailDeliveries } from './events/deliveries';
 import type { Logger } from './logger';
+import { DerivedKeys } from './keys/derived-keys';
 import { Metrics } from './metrics';
 
 export interface Services {
   config: Config;
   db: Database;
   clock: Clock;
+  /** Every derived key (AUTH_SECRET, one label per use). */
+  keys: DerivedKeys;
   tokens: AccessTokens;
   sessions: Sessions;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
-  resetTokens: ResetTokens;
+  resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
   passwordResets: PasswordResets;
   limits: RateLimits;
@@ -39,6 +42,7 @@ export interface Services {
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
+  const keys = new DerivedKeys(config.authSecret);
   const metrics = new Metrics(db.pool);
   const limits = new RateLimits(db.pool, config.rateLimits, metrics);
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
@@ -54,7 +58,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
-  const resetTokens = new ResetTokens(config.jwt.key);
+  const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
     ttlSeconds: config.passwordResetTtl,
@@ -89,6 +93,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     config,
     db,
     clock,
+    keys,
     tokens,
     sessions,
     hasher,

@@ -4,6 +4,8 @@
 // All plain data: `simpleResolvers` has graphql-js read each field straight off the object instead
 // of through TypeGraphQL's per-field middleware wrapper, which nothing here uses.
 import { Field, Int, ObjectType } from 'type-graphql';
+import type { TokenPair } from '../auth/accounts';
+import { UserTokensScalar } from './scalars';
 
 @ObjectType('UserToken', { simpleResolvers: true, description: 'A fresh pair: a short-lived access token and the refresh token of a new session.' })
 export class UserToken {
@@ -25,8 +27,11 @@ export class User {
   @Field()
   email!: string;
 
-  @Field(() => UserToken)
-  tokens!: UserToken;
+  @Field(() => UserTokensScalar, {
+    nullable: true,
+    description: 'The new session\'s tokens as one JSON object {access, refresh}, selected as a leaf (as the original action returned them).',
+  })
+  tokens!: TokenPair | null;
 }
 
 @ObjectType('UserAccessToken', { simpleResolvers: true, description: 'A new access token; with rotation on, also the refresh token that replaces the one sent.' })

@@ -21,7 +21,8 @@ input ChangePassword    { old_password: String!  new_password: String! }
 input UserResetEmail    { email: String! }
 input UserResetValidate { email: String!  token: String! }
 input UserResetConfirm  { email: String!  token: String!  password: String! }
-type User               { id: Int!  username: String!  email: String!  tokens: UserToken! }
+type User               { id: Int!  username: String!  email: String!  tokens: UserTokens }
+scalar UserTokens
 type UserToken          { access: String!  refresh: String! }
 type UserAccessToken    { access: String!  refresh: String }
 type ChangePasswordStatus { status: String!  code: Int! }

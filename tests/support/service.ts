@@ -11,6 +11,7 @@ import type { TestDatabase } from './database';
 
 export const TEST_JWT_KEY = 'test-key-that-is-long-enough-for-hs256-0123456789';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789-abcdefghij';
+export const TEST_AUTH_SECRET = 'test-auth-secret-that-is-long-enough-0123456789';
 
 export interface GraphQLError {
   message: string;
@@ -74,6 +75,7 @@ export function testConfig(db: TestDatabase, env: Record<string, string> = {}): 
       LOG_LEVEL: 'debug',
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY }),
       EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      AUTH_SECRET: TEST_AUTH_SECRET,
       ...env,
     },
   });
