@@ -16,8 +16,9 @@ describe('registration', () => {
     const user = res.data!.user_register;
     expect(user).toMatchObject({ username: 'Alice', email: 'Alice@Example.com' });
     expect(user.id).toBeGreaterThan(0);
-    expect(user.tokens.access.split('.')).toHaveLength(3);
-    expect(user.tokens.refresh.length).toBeGreaterThanOrEqual(43);
+    expect(user.tokens).not.toBeNull();
+    expect(user.tokens!.access.split('.')).toHaveLength(3);
+    expect(user.tokens!.refresh.length).toBeGreaterThanOrEqual(43);
 
     const row = await users().findUniqueOrThrow({ where: { id: user.id }, include: { role: true } });
     expect(row.role.name).toBe('user');

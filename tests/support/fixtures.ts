@@ -43,6 +43,7 @@ export async function registerUser(
   const res = await service.request(RegisterDocument, { arg }, headers);
   if (res.errors || !res.data) throw new Error(`registering ${username} was refused: ${JSON.stringify(res.errors)}`);
   const { id, tokens } = res.data.user_register;
+  if (!tokens) throw new Error(`registering ${username} started no session`);
   return { id, username: arg.username, email: arg.email, password: arg.password, tokens };
 }
 
