@@ -1,4 +1,4 @@
-// Access tokens: JWTs that Hasura accepts as they are (contract §2). Verified here with the same
+// Access tokens: JWTs that Hasura accepts as they are, unchanged. Verified here with the same
 // key and rules Hasura applies, because only the Authorization header identifies a caller.
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -45,7 +45,8 @@ export interface Caller {
 /**
  * Tokens already verified, by their exact text. A client sends the same token with every request
  * until it expires, and checking its signature and claims again is the biggest single cost of an
- * authenticated request; a hit only needs the expiry checked. Bounded: ~1 kB an entry.
+ * authenticated request; a hit only needs the expiry checked. Bounded, so memory stays flat
+ * whatever the traffic (the cost of an entry is in bench/README.md).
  */
 const VERIFIED_TOKENS = 2048;
 

@@ -1,5 +1,5 @@
-// Domain failures. Their codes are the contract's `extensions.code` values, so every adapter
-// (GraphQL, webhooks, a CLI) reports the same failure the same way.
+// Domain failures. Their codes are the `extensions.code` values clients act on (README, Errors),
+// so every adapter (GraphQL, webhooks, a CLI) reports the same failure the same way.
 
 export type FieldErrors = Record<string, string[]>;
 

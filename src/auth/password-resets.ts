@@ -1,4 +1,4 @@
-// Password reset by emailed token (contract §3): request, validate, confirm.
+// Password reset by emailed token: request, validate, confirm.
 //
 // A request records a row in password_reset_requests; Hasura's event trigger hands the row to the
 // email webhook, which derives the token from it (RowTokens.tokenFor) — no usable token is

@@ -1,4 +1,4 @@
-// Sessions and refresh tokens (contract §2). A refresh token is 256 random bits, handed out once
+// Sessions and refresh tokens (see README, Tokens and sessions). A refresh token is 256 random bits, handed out once
 // and stored only as its SHA-256 hash; a session is the family of refresh tokens of one login.
 //
 // These are the hottest paths of the service, so they run on `pg` with named (prepared)

@@ -1,6 +1,6 @@
 // One connection pool serves both Prisma (through adapter-pg) and the few hot-path queries that
-// run on `pg` directly: Prisma adds ~0.4 ms per query, which the refresh and login paths cannot
-// afford (../shared/notes/performance.md). Both see the same database and the same transactions rules.
+// run on `pg` directly: the refresh and login paths cannot afford Prisma's per-query cost (measured
+// in bench/README.md). Both see the same database and the same transactions rules.
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client';

@@ -1,4 +1,4 @@
-// The REST face for Hasura event triggers (contract §4): POST /events/user_registered and
+// The REST face for Hasura event triggers: POST /events/user_registered and
 // POST /events/password_reset_requested. Thin adapters: check the secret, check the payload, call
 // the deliveries, translate the outcome into the answers Hasura acts on:
 //   200 {"status":"sent"|"already_sent"|"skipped"}  delivered; Hasura stops

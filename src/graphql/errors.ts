@@ -1,6 +1,6 @@
-// Every GraphQL error leaves with a precise `extensions.code` (contract §1). Domain failures keep
-// their code and details; anything unexpected becomes INTERNAL_SERVER_ERROR without its message,
-// stack or SQL, and is logged here instead.
+// Every GraphQL error leaves with a precise `extensions.code`, which clients branch on. Domain
+// failures keep their code and details; anything unexpected becomes INTERNAL_SERVER_ERROR without
+// its message, stack or SQL, and is logged here instead.
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { AuthError, InvalidInputError, RateLimitedError } from '../auth/errors';

@@ -1,4 +1,5 @@
-// Input types, named and shaped as the original actions' `arg:` inputs (contract §1).
+// Input types, named and shaped as the original actions' `arg:` inputs, so that existing client
+// documents keep working.
 // Validation lives in the domain (src/auth), which reports every bad field at once.
 import { Field, InputType } from 'type-graphql';
 

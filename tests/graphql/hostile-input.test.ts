@@ -1,4 +1,4 @@
-// Hostile input to every GraphQL operation (issue 3, acceptance 4): whatever arrives, the answer
+// Hostile input to every GraphQL operation: whatever arrives, the answer
 // is a precise error code — never INTERNAL_SERVER_ERROR — or the operation's ordinary answer where
 // that is the right one (logging out an unknown token, a reset for an unknown address), and the
 // database is exactly as it was.

@@ -1,9 +1,9 @@
 // Hasura adds the service as a remote schema by sending its own introspection query; the answer
-// must describe exactly the contract's schema, in production too.
+// must describe exactly the published schema (tests/support/contract.ts), in production too.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildClientSchema, buildSchema, type IntrospectionQuery } from 'graphql';
-import { CONTRACT_SDL } from '../support/contract';
+import { PUBLIC_SDL } from '../support/contract';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { schemaShape } from '../support/schema-shape';
 import { startTestService, type TestService } from '../support/service';
@@ -37,7 +37,7 @@ it("answers Hasura's exact introspection request with NODE_ENV=production", asyn
   expect(body.data.__schema.subscriptionType).toBeNull();
 
   const served = buildClientSchema(body.data);
-  expect(schemaShape(served)).toEqual(schemaShape(buildSchema(CONTRACT_SDL)));
+  expect(schemaShape(served)).toEqual(schemaShape(buildSchema(PUBLIC_SDL)));
   // No interface implements another interface: Hasura cannot merge those.
   for (const type of body.data.__schema.types) {
     if (type.kind === 'INTERFACE') expect(type.interfaces ?? []).toEqual([]);
@@ -45,6 +45,6 @@ it("answers Hasura's exact introspection request with NODE_ENV=production", asyn
 });
 
 it('the comparison sees a difference when there is one', () => {
-  const changed = CONTRACT_SDL.replace('user_refresh(arg: UserRefresh!): UserAccessToken!', 'user_refresh(arg: UserRefresh!): UserAccessToken');
-  expect(schemaShape(buildSchema(changed))).not.toEqual(schemaShape(buildSchema(CONTRACT_SDL)));
+  const changed = PUBLIC_SDL.replace('user_refresh(arg: UserRefresh!): UserAccessToken!', 'user_refresh(arg: UserRefresh!): UserAccessToken');
+  expect(schemaShape(buildSchema(changed))).not.toEqual(schemaShape(buildSchema(PUBLIC_SDL)));
 });
