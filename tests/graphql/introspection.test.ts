@@ -4,26 +4,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildClientSchema, buildSchema, type IntrospectionQuery } from 'graphql';
 import { PUBLIC_SDL } from '../support/contract';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { schemaShape } from '../support/schema-shape';
-import { startTestService, type TestService } from '../support/service';
+import { setupTestService } from '../support/setup';
 
 const HASURA_QUERY_BODY = readFileSync(path.resolve(__dirname, '../fixtures/hasura/introspection-request-body.json'), 'utf8');
 
-let db: TestDatabase;
-let service: TestService;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db, { env: { NODE_ENV: 'production', BCRYPT_ROUNDS: '10' } });
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
+const t = setupTestService({ env: { NODE_ENV: 'production', BCRYPT_ROUNDS: '10' } });
 
 it("answers Hasura's exact introspection request with NODE_ENV=production", async () => {
-  expect(service.config.nodeEnv).toBe('production');
-  const response = await fetch(`${service.url}/graphql`, {
+  expect(t.service.config.nodeEnv).toBe('production');
+  const response = await fetch(`${t.service.url}/graphql`, {
     method: 'POST',
     // As Hasura sends it: JSON, no session variables, no Authorization.
     headers: { 'content-type': 'application/json' },
