@@ -85,6 +85,8 @@ export interface RateLimitConfig {
   resetRequestPerClient: RateLimit | undefined;
   /** Reset token checks (validate and confirm together) per email. */
   resetAttempt: RateLimit | undefined;
+  /** Second-factor codes (TOTP or recovery) checked per account; a right one clears them. */
+  mfaAttempt: RateLimit | undefined;
 }
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -236,6 +238,7 @@ const schema = z.object({
   RATE_LIMIT_RESET_REQUEST: rateLimit.default({ points: 3, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  RATE_LIMIT_MFA_ATTEMPT: rateLimit.default({ points: 5, duration: 15 * 60 }),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
@@ -335,6 +338,7 @@ function toConfig(raw: RawConfig): Config {
       resetRequest: raw.RATE_LIMIT_RESET_REQUEST ?? undefined,
       resetRequestPerClient: raw.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
       resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+      mfaAttempt: raw.RATE_LIMIT_MFA_ATTEMPT ?? undefined,
     },
     metricsToken: raw.METRICS_TOKEN,
   };

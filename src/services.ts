@@ -1,5 +1,6 @@
 // The composition root of the domain: every service built once from the configuration, the
 // database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
+import { hkdfSync } from 'node:crypto';
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordChanges } from './auth/password-changes';
@@ -9,6 +10,7 @@ import { PasswordResets } from './auth/password-resets';
 import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
 import { Sessions } from './auth/sessions';
+import { SignIns } from './auth/sign-in';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
@@ -16,6 +18,10 @@ import { createMailer, type Mailer } from './email/mailer';
 import { EmailTemplates } from './email/templates';
 import { EmailDeliveries } from './events/deliveries';
 import type { Logger } from './logger';
+import { MfaTickets } from './factors/mfa-tickets';
+import { RecoveryCodes } from './factors/recovery-codes';
+import { SealedSecrets } from './factors/sealed-secrets';
+import { TotpFactor } from './factors/totp-factor';
 import { Metrics } from './metrics';
 
 export interface Services {
@@ -27,6 +33,9 @@ export interface Services {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
+  /** Where every sign-in ends: the second-factor gate, sessions and tokens. */
+  signIns: SignIns;
+  totp: TotpFactor;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: ResetTokens;
   passwordChanges: PasswordChanges;
@@ -53,7 +62,17 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
+  const factorKey = (label: string) => Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), label, 32));
+  const totp = new TotpFactor({
+    db,
+    clock,
+    limits,
+    secrets: new SealedSecrets(factorKey('hasura-auth/totp-secret/v1')),
+    recoveryCodes: new RecoveryCodes(factorKey('hasura-auth/recovery-code/v1')),
+    issuer: config.appName,
+  });
+  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIns);
   const resetTokens = new ResetTokens(config.jwt.key);
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
@@ -94,6 +113,8 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     hasher,
     policy,
     accounts,
+    signIns,
+    totp,
     resetTokens,
     passwordChanges,
     passwordResets,

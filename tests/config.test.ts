@@ -123,6 +123,7 @@ describe('operations settings', () => {
       resetRequest: { points: 3, duration: 3600 },
       resetRequestPerClient: { points: 20, duration: 3600 },
       resetAttempt: { points: 10, duration: 900 },
+      mfaAttempt: { points: 5, duration: 900 },
     });
     expect(load(PRODUCTION).corsOrigins).toEqual([]);
     expect(load({ NODE_ENV: 'test' }).corsOrigins).toEqual([]);

@@ -11,11 +11,9 @@ import type { PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
+import type { SignIns, TokenPair } from './sign-in';
 
-export interface TokenPair {
-  access: string;
-  refresh: string;
-}
+export type { TokenPair } from './sign-in';
 
 export interface RegisteredUser {
   id: number;
@@ -93,6 +91,7 @@ export class Accounts {
     private readonly clock: Clock,
     private readonly limits: RateLimits,
     private readonly metrics: Pick<Metrics, 'loginFailures'>,
+    private readonly signIns: SignIns,
   ) {}
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
@@ -131,14 +130,16 @@ export class Accounts {
           : { username: ['A user with that username already exists.'] },
       );
     }
-    const tokens = await this.signIn({ ...user, role: this.defaultRole });
+    // A new account has no second factor yet: straight past the gate.
+    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
   /**
    * `login` is a username or an email, in any letter case. One answer for every failure. Failed
    * attempts are limited per account and (with TRUST_PROXY) per client; a success clears the
-   * account's count.
+   * account's count. With a second factor on, the right password answers MFA_REQUIRED (a ticket)
+   * instead of tokens; a wrong one never does.
    */
   async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
     const login = input.username.trim();
@@ -165,20 +166,7 @@ export class Accounts {
     }
     await this.limits.loginSucceeded(account, origin);
 
-    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
-  }
-
-  /** A new session for a user who just proved who they are, and the tokens that go with it. */
-  private async signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
-    const session = await this.sessions.start(user.id, user.roleId);
-    const access = this.tokens.sign({
-      userId: user.id,
-      username: user.username,
-      email: user.email,
-      role: user.role,
-      sessionId: session.sessionId,
-    });
-    return { access, refresh: session.refreshToken };
+    return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role }, ['pwd']);
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -61,12 +61,14 @@ export interface TokenRow {
   is_active: boolean;
   role_id: number;
   role: string;
+  /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
+  amr: string[] | null;
 }
 
 /** The refresh path's one lookup; exported so the benchmark's baseline runs the very same statement. */
 export const FIND_TOKEN = {
   name: 'sessions.find_token',
-  text: `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id,
+  text: `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
                 u.id AS user_id, u.username, u.email, u.is_active, u.role_id, r.name AS role
            FROM refresh_tokens rt
            JOIN sessions s ON s.id = rt.session_id
@@ -79,7 +81,7 @@ export const FIND_TOKEN = {
 const START = {
   name: 'sessions.start',
   text: `WITH s AS (
-           INSERT INTO sessions (id, user_id, role_id, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4) RETURNING id
+           INSERT INTO sessions (id, user_id, role_id, created_at, last_used_at, amr) VALUES ($1, $2, $3, $4, $4, $7) RETURNING id
          ), u AS (
            UPDATE users SET last_login_at = $4 WHERE id = $2
          )
@@ -134,12 +136,15 @@ export class Sessions {
     private readonly clock: Clock,
   ) {}
 
-  /** Starts a session for a user who just proved who they are; records the login time. */
-  async start(userId: number, roleId: number): Promise<{ sessionId: string; refreshToken: string }> {
+  /**
+   * Starts a session for a user who just proved who they are with the factors `amr` (kept with the
+   * session, so refreshed access tokens say the same); records the login time.
+   */
+  async start(userId: number, roleId: number, amr: readonly string[] = ['pwd']): Promise<{ sessionId: string; refreshToken: string }> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
-    await this.db.query({ ...START, values: [sessionId, userId, roleId, now, hash, this.expiry(now)] });
+    await this.db.query({ ...START, values: [sessionId, userId, roleId, now, hash, this.expiry(now), amr] });
     return { sessionId, refreshToken: token };
   }
 
@@ -167,6 +172,7 @@ export class Sessions {
       email: row.email,
       role: row.role,
       sessionId: row.session_id,
+      amr: row.amr ?? ['pwd'],
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 

@@ -70,3 +70,18 @@ export class UserResetConfirm {
   @Field()
   password!: string;
 }
+
+@InputType('MfaCode')
+export class MfaCode {
+  @Field({ description: 'A six-digit code from the authenticator app, or (where allowed) a recovery code.' })
+  code!: string;
+}
+
+@InputType('UserLoginMfa')
+export class UserLoginMfa {
+  @Field({ description: 'extensions.ticket of the MFA_REQUIRED answer to the first step.' })
+  ticket!: string;
+
+  @Field({ description: 'A six-digit code from the authenticator app, or a recovery code.' })
+  code!: string;
+}

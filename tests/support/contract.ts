@@ -1,5 +1,5 @@
 // The GraphQL schema of ../shared/CONTRACT.md §1, copied verbatim: the service's outside face.
-export const CONTRACT_SDL = /* GraphQL */ `
+const PART_ONE_SDL = /* GraphQL */ `
 type Query {
   user_login(arg: UserLogin!): UserToken!
   user_refresh(arg: UserRefresh!): UserAccessToken!
@@ -31,3 +31,21 @@ type ResetConfirmStatus { status: String! }
 type LogoutStatus       { status: String! }
 type sampleOutput       { hotdog: Boolean! }
 `;
+
+// Part two, second factors (§12), with the operation types the service chose where the contract
+// leaves them open: everything that creates or uses something is a mutation.
+const SECOND_FACTORS_SDL = /* GraphQL */ `
+extend type Mutation {
+  user_mfa_totp_setup: TotpSetup!
+  user_mfa_totp_enable(arg: MfaCode!): RecoveryCodes!
+  user_mfa_disable(arg: MfaCode!): OperationStatus!
+  user_login_mfa(arg: UserLoginMfa!): UserToken!
+}
+type OperationStatus { status: String! }
+type TotpSetup       { secret: String!  otpauth_url: String!  qr_svg: String! }
+input MfaCode        { code: String! }
+type RecoveryCodes   { codes: [String!]! }
+input UserLoginMfa   { ticket: String!  code: String! }
+`;
+
+export const CONTRACT_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;

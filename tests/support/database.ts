@@ -11,7 +11,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const TABLES = ['email_claims', 'refresh_tokens', 'sessions', 'password_reset_requests', 'users', 'roles', 'rate_limits'];
+const TABLES = ['webauthn_challenges', 'user_passkeys', 'mfa_tickets', 'mfa_recovery_codes', 'user_totp', 'email_claims', 'refresh_tokens', 'sessions', 'password_reset_requests', 'users', 'roles', 'rate_limits'];
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const server = serverUrl();

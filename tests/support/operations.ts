@@ -5,6 +5,8 @@ import { print } from 'graphql';
 import {
   ChangePasswordDocument,
   LoginDocument,
+  LoginMfaDocument,
+  MfaDisableDocument,
   LogoutDocument,
   RefreshDocument,
   RegisterDocument,
@@ -12,6 +14,8 @@ import {
   ResetDocument,
   ResetValidateDocument,
   SampleDocument,
+  TotpEnableDocument,
+  TotpSetupDocument,
 } from '../generated/graphql';
 
 export * from '../generated/graphql';
@@ -25,3 +29,7 @@ export const CHANGE_PASSWORD = print(ChangePasswordDocument);
 export const RESET = print(ResetDocument);
 export const RESET_VALIDATE = print(ResetValidateDocument);
 export const RESET_CONFIRM = print(ResetConfirmDocument);
+export const TOTP_SETUP = print(TotpSetupDocument);
+export const TOTP_ENABLE = print(TotpEnableDocument);
+export const MFA_DISABLE = print(MfaDisableDocument);
+export const LOGIN_MFA = print(LoginMfaDocument);
