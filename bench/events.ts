@@ -98,6 +98,7 @@ async function startInstance(databaseUrl: string, smtpUrl: string, warnings: str
       MIGRATE_ON_START: 'false',
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: randomBytes(32).toString('hex') }),
       EVENT_WEBHOOK_SECRET: SECRET,
+      AUTH_SECRET: randomBytes(32).toString('hex'),
       SMTP_URL: smtpUrl + (process.env.BENCH_SMTP_QUERY ?? ''),
       EMAIL_FROM: 'Bench <no-reply@bench.test>',
       LOG_LEVEL: 'warn',

@@ -126,6 +126,7 @@ async function main(): Promise<number> {
     DATABASE_URL: db.url,
     HASURA_GRAPHQL_JWT_SECRET: jwtSecret,
     EVENT_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+    AUTH_SECRET: randomBytes(32).toString('base64url'),
     BCRYPT_ROUNDS: String(options.bcryptRounds),
     LOG_LEVEL: options.logLevel,
     // Reusable refresh tokens (the default), so one token per connection serves a whole run.

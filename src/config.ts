@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
+import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
 
 export class ConfigError extends Error {
   constructor(
@@ -29,6 +30,8 @@ export interface Config {
   databasePoolMax: number;
   dataDir: string;
   migrateOnStart: boolean;
+  /** The root of every derived key (reset and verification links, encrypted secrets). */
+  authSecret: string;
   jwt: JwtConfig;
   /** Seconds. */
   accessTokenTtl: number;
@@ -203,6 +206,7 @@ const schema = z.object({
   DATABASE_POOL_MAX: integer(1, 200).default(10),
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: boolean.default(true),
+  AUTH_SECRET: z.string().optional(),
   HASURA_GRAPHQL_JWT_SECRET: z.string().optional(),
   ACCESS_TOKEN_TTL: duration(10).default(15 * 60),
   REFRESH_TOKEN_TTL: duration(60).default(7 * 86400),
@@ -270,6 +274,12 @@ function toConfig(raw: RawConfig): Config {
     throw new ConfigError('BCRYPT_ROUNDS', 'must be at least 10 outside tests');
   }
 
+  const authSecret = raw.AUTH_SECRET ?? (production ? undefined : developmentSecret(dataDir, 'auth-secret'));
+  if (!authSecret) throw new ConfigError('AUTH_SECRET', 'is required in production');
+  if (authSecret.length < MIN_AUTH_SECRET_LENGTH) {
+    throw new ConfigError('AUTH_SECRET', `must be at least ${MIN_AUTH_SECRET_LENGTH} characters`);
+  }
+
   const jwtSecret =
     raw.HASURA_GRAPHQL_JWT_SECRET ??
     (production
@@ -305,6 +315,7 @@ function toConfig(raw: RawConfig): Config {
     databasePoolMax: raw.DATABASE_POOL_MAX,
     dataDir,
     migrateOnStart: raw.MIGRATE_ON_START,
+    authSecret,
     jwt,
     accessTokenTtl: raw.ACCESS_TOKEN_TTL,
     refreshTokenTtl: raw.REFRESH_TOKEN_TTL,

@@ -5,10 +5,10 @@ import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordChanges } from './auth/password-changes';
 import { PasswordPolicy } from './auth/password-policy';
-import { ResetTokens } from './auth/password-reset-tokens';
 import { PasswordResets } from './auth/password-resets';
 import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
+import { RowTokens } from './auth/row-tokens';
 import { Sessions } from './auth/sessions';
 import { SignIns } from './auth/sign-in';
 import type { Clock } from './clock';
@@ -22,12 +22,15 @@ import { MfaTickets } from './factors/mfa-tickets';
 import { RecoveryCodes } from './factors/recovery-codes';
 import { SealedSecrets } from './factors/sealed-secrets';
 import { TotpFactor } from './factors/totp-factor';
+import { DerivedKeys } from './keys/derived-keys';
 import { Metrics } from './metrics';
 
 export interface Services {
   config: Config;
   db: Database;
   clock: Clock;
+  /** Every derived key (AUTH_SECRET, one label per use). */
+  keys: DerivedKeys;
   tokens: AccessTokens;
   sessions: Sessions;
   hasher: PasswordHasher;
@@ -37,7 +40,7 @@ export interface Services {
   signIns: SignIns;
   totp: TotpFactor;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
-  resetTokens: ResetTokens;
+  resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
   passwordResets: PasswordResets;
   limits: RateLimits;
@@ -48,6 +51,7 @@ export interface Services {
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
+  const keys = new DerivedKeys(config.authSecret);
   const metrics = new Metrics(db.pool);
   const limits = new RateLimits(db.pool, config.rateLimits, metrics);
   const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
@@ -62,18 +66,17 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const factorKey = (label: string) => Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), label, 32));
   const totp = new TotpFactor({
     db,
     clock,
     limits,
-    secrets: new SealedSecrets(factorKey('hasura-auth/totp-secret/v1')),
-    recoveryCodes: new RecoveryCodes(factorKey('hasura-auth/recovery-code/v1')),
+    secrets: new SealedSecrets(keys.key('totp-secret')),
+    recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
     issuer: config.appName,
   });
   const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIns);
-  const resetTokens = new ResetTokens(config.jwt.key);
+  const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
     ttlSeconds: config.passwordResetTtl,
@@ -108,6 +111,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     config,
     db,
     clock,
+    keys,
     tokens,
     sessions,
     hasher,

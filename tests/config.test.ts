@@ -48,6 +48,15 @@ describe('configuration', () => {
     expect(statSync(file).mode & 0o077).toBe(0);
   });
 
+  it('keeps a generated development AUTH_SECRET under the data directory, so emailed links survive restarts', () => {
+    const dir = tmp();
+    const first = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
+    const second = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
+    expect(first.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.authSecret).toBe(first.authSecret);
+    expect(statSync(path.join(dir, 'auth-secret')).mode & 0o077).toBe(0);
+  });
+
   it('reads .env under the real environment', () => {
     const dir = tmp();
     const envFile = path.join(dir, '.env');
@@ -70,9 +79,11 @@ describe('configuration', () => {
     [{ HASURA_GRAPHQL_JWT_SECRET: `{"type":"RS256","key":"${KEY}"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
     [{ HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}","claims_format":"xml"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
     [{ ADMIN_USERNAME: 'root' }, 'ADMIN_EMAIL'],
-    [{ NODE_ENV: 'production', EVENT_WEBHOOK_SECRET: 'w'.repeat(32) }, 'HASURA_GRAPHQL_JWT_SECRET'],
-    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}` }, 'EVENT_WEBHOOK_SECRET'],
-    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'short' }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', EVENT_WEBHOOK_SECRET: 'w'.repeat(32), AUTH_SECRET: 'a'.repeat(32) }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, AUTH_SECRET: 'a'.repeat(32) }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'short', AUTH_SECRET: 'a'.repeat(32) }, 'EVENT_WEBHOOK_SECRET'],
+    [{ NODE_ENV: 'production', HASURA_GRAPHQL_JWT_SECRET: `{"type":"HS256","key":"${KEY}"}`, EVENT_WEBHOOK_SECRET: 'w'.repeat(32) }, 'AUTH_SECRET'],
+    [{ AUTH_SECRET: 'too short a secret' }, 'AUTH_SECRET'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     const message = failure(env);
     expect(message).toContain(variable);
@@ -89,6 +100,7 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS512', key: KEY, claims_format: 'stringified_json', issuer: 'me' }),
       EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
+      AUTH_SECRET: 'a'.repeat(32),
     });
     expect(config.playground).toBe(false);
     expect(config.jwt).toMatchObject({ algorithm: 'HS512', claimsFormat: 'stringified_json', issuer: 'me' });
@@ -109,6 +121,7 @@ describe('operations settings', () => {
     NODE_ENV: 'production',
     HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }),
     EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
+    AUTH_SECRET: 'a'.repeat(32),
   };
 
   it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {

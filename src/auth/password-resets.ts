@@ -1,7 +1,7 @@
 // Password reset by emailed token (contract §3): request, validate, confirm.
 //
 // A request records a row in password_reset_requests; Hasura's event trigger hands the row to the
-// email webhook, which derives the token from it (ResetTokens.tokenFor) — no usable token is
+// email webhook, which derives the token from it (RowTokens.tokenFor) — no usable token is
 // stored anywhere. A token is valid while its row is unused and unexpired, the user is active,
 // and the password has not changed since the row was made: every password change marks the
 // user's outstanding rows used, and a row made before users.password_changed_at is refused too,
@@ -16,7 +16,7 @@ import { inTransaction } from '../db/transaction';
 import { email as emailSchema, validateField } from './accounts';
 import { InvalidInputError, InvalidResetTokenError, type FieldErrors } from './errors';
 import type { PasswordPolicy } from './password-policy';
-import type { ResetTokens } from './password-reset-tokens';
+import type { RowTokens } from './row-tokens';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Queryable, Sessions } from './sessions';
@@ -108,7 +108,7 @@ export class PasswordResets {
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly sessions: Sessions,
-    private readonly tokens: ResetTokens,
+    private readonly tokens: RowTokens,
     private readonly clock: Clock,
     private readonly limits: RateLimits,
     private readonly options: PasswordResetOptions,

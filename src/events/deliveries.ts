@@ -7,7 +7,7 @@
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
 import type { Queryable } from '../auth/sessions';
-import type { ResetTokens } from '../auth/password-reset-tokens';
+import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { passwordResetLink } from '../email/reset-link';
@@ -31,7 +31,7 @@ export interface EmailDeliveriesOptions {
   db: Queryable;
   mailer: Mailer;
   templates: EmailTemplates;
-  resetTokens: ResetTokens;
+  resetTokens: RowTokens;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { emulateBuild, execForm, listFiles, parseDockerfile, splitFlags, type EmulatedStage } from '../support/dockerfile';
 import { REGISTER } from '../support/operations';
-import { TEST_JWT_KEY, TEST_WEBHOOK_SECRET } from '../support/service';
+import { TEST_AUTH_SECRET, TEST_JWT_KEY, TEST_WEBHOOK_SECRET } from '../support/service';
 import { adminUrl, serverUrl } from '../support/urls';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -131,6 +131,7 @@ describe('the Dockerfile stages, replayed', () => {
       DATABASE_POOL_MAX: String(db.poolMax),
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY }),
       EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      AUTH_SECRET: TEST_AUTH_SECRET,
       BCRYPT_ROUNDS: '10',
     };
     const [command, ...commandArgs] = final.cmd!;

@@ -9,6 +9,7 @@ import type { TestDatabase } from './database';
 
 export const TEST_JWT_KEY = 'test-key-that-is-long-enough-for-hs256-0123456789';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789-abcdefghij';
+export const TEST_AUTH_SECRET = 'test-auth-secret-that-is-long-enough-0123456789';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -54,6 +55,7 @@ export function testConfig(db: TestDatabase, env: Record<string, string> = {}): 
       LOG_LEVEL: 'debug',
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY }),
       EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      AUTH_SECRET: TEST_AUTH_SECRET,
       ...env,
     },
   });
