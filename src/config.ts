@@ -63,11 +63,22 @@ export interface Config {
   /** Browser origins allowed to call `POST /graphql` cross-origin: `*`, or exact origins (`:*` = any port). */
   corsOrigins: '*' | string[];
   rateLimits: RateLimitConfig;
+  /** Passkeys: the relying party browsers see. */
+  webauthn: WebAuthnConfig;
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
 }
 
 export type TrustProxy = boolean | number | string[];
+
+export interface WebAuthnConfig {
+  /** The domain passkeys are bound to (WEBAUTHN_RP_ID): the pages' host or a parent domain of it. */
+  rpId: string;
+  /** Shown by the browser and the authenticator (WEBAUTHN_RP_NAME; APP_NAME by default). */
+  rpName: string;
+  /** Exact origins of the pages that run the ceremonies (WEBAUTHN_ORIGINS). */
+  origins: string[];
+}
 
 /** `points` events per `duration` seconds; `undefined` = no limit. */
 export interface RateLimit {
@@ -243,6 +254,26 @@ const schema = z.object({
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
   RATE_LIMIT_MFA_ATTEMPT: rateLimit.default({ points: 5, duration: 15 * 60 }),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a domain name like example.com (no scheme, no port)')
+    .optional(),
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).optional(),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const origins = v.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);
+      const bad = origins.find((o) => !URL.canParse(o) || new URL(o).origin !== o.toLowerCase());
+      if (!origins.length || bad !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma list of origins like https://app.example.com (got "${bad ?? v}")` });
+        return z.NEVER;
+      }
+      return origins.map((o) => o.toLowerCase());
+    })
+    .optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
@@ -351,8 +382,25 @@ function toConfig(raw: RawConfig): Config {
       resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
       mfaAttempt: raw.RATE_LIMIT_MFA_ATTEMPT ?? undefined,
     },
+    webauthn: webauthnConfig(raw),
     metricsToken: raw.METRICS_TOKEN,
   };
+}
+
+/**
+ * Passkeys work out of the box on http://localhost:<PORT> (browsers treat localhost as secure).
+ * Elsewhere WEBAUTHN_ORIGINS names the pages; the RP ID defaults to the first one's host.
+ */
+function webauthnConfig(raw: RawConfig): WebAuthnConfig {
+  const origins = raw.WEBAUTHN_ORIGINS ?? [`http://localhost:${raw.PORT}`];
+  const rpId = raw.WEBAUTHN_RP_ID ?? new URL(origins[0]!).hostname;
+  const outside = origins.find((o) => {
+    const host = new URL(o).hostname;
+    return host !== rpId && !host.endsWith(`.${rpId}`);
+  });
+  // The browser refuses such a page anyway; better one clear line at start-up.
+  if (outside) throw new ConfigError('WEBAUTHN_ORIGINS', `holds ${outside}, which is not on WEBAUTHN_RP_ID ${rpId} or a subdomain of it`);
+  return { rpId, rpName: raw.WEBAUTHN_RP_NAME ?? raw.APP_NAME, origins };
 }
 
 /**

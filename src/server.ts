@@ -17,6 +17,7 @@ import { bodyError, directGraphqlPost, isPlainGraphqlPost, MAX_BODY_BYTES } from
 import { metricsEndpoint } from './http/metrics';
 import { playground } from './http/playground';
 import { requestNotes } from './http/request-log';
+import { securityPage } from './http/security-page';
 import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
 import { MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, extraValidationRules } from './graphql/validation-rules';
@@ -81,6 +82,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
 
   if (config.playground) app.use(playground(config.appName));
+  app.use(securityPage(config.appName));
 
   // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
   const trusted = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];

@@ -1,6 +1,5 @@
 // The composition root of the domain: every service built once from the configuration, the
 // database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
-import { hkdfSync } from 'node:crypto';
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
 import { PasswordChanges } from './auth/password-changes';
@@ -19,6 +18,7 @@ import { EmailTemplates } from './email/templates';
 import { EmailDeliveries } from './events/deliveries';
 import type { Logger } from './logger';
 import { MfaTickets } from './factors/mfa-tickets';
+import { Passkeys } from './factors/passkeys';
 import { RecoveryCodes } from './factors/recovery-codes';
 import { SealedSecrets } from './factors/sealed-secrets';
 import { TotpFactor } from './factors/totp-factor';
@@ -39,6 +39,7 @@ export interface Services {
   /** Where every sign-in ends: the second-factor gate, sessions and tokens. */
   signIns: SignIns;
   totp: TotpFactor;
+  passkeys: Passkeys;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
@@ -76,6 +77,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   });
   const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
   const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIns);
+  const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
@@ -119,6 +121,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     accounts,
     signIns,
     totp,
+    passkeys,
     resetTokens,
     passwordChanges,
     passwordResets,

@@ -12,6 +12,8 @@ const metadata = loadHasuraMetadata();
 const PUBLIC_FIELDS = [
   'Mutation.user_login_mfa',
   'Mutation.user_logout',
+  'Mutation.user_passkey_signin',
+  'Mutation.user_passkey_signin_options',
   'Mutation.user_password_reset',
   'Mutation.user_password_reset_confirm',
   'Mutation.user_register',
@@ -26,6 +28,8 @@ const SIGNED_IN_FIELDS = [
   'Mutation.user_mfa_disable',
   'Mutation.user_mfa_totp_enable',
   'Mutation.user_mfa_totp_setup',
+  'Mutation.user_passkey_register',
+  'Mutation.user_passkey_registration_options',
 ].sort();
 
 function auth(): RemoteSchemaMetadata {
@@ -64,11 +68,11 @@ describe('the auth remote schema', () => {
     expect(validateRoleSchema(permission(role), upstream).errors).toEqual([]);
   });
 
-  it('lets unauthenticated callers register, log in (both steps), refresh, log out and reset a password — nothing more', () => {
+  it('lets unauthenticated callers register, log in (both steps, or with a passkey), refresh, log out and reset a password — nothing more', () => {
     expect(validateRoleSchema(permission('public'), upstream).rootFields).toEqual(PUBLIC_FIELDS);
   });
 
-  it('lets users and managers also change their password, manage their second factors and call action_sample', () => {
+  it('lets users and managers also change their password, manage their second factors and passkeys, and call action_sample', () => {
     expect(validateRoleSchema(permission('user'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
     expect(validateRoleSchema(permission('manager'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
   });

@@ -40,12 +40,19 @@ extend type Mutation {
   user_mfa_totp_enable(arg: MfaCode!): RecoveryCodes!
   user_mfa_disable(arg: MfaCode!): OperationStatus!
   user_login_mfa(arg: UserLoginMfa!): UserToken!
+  user_passkey_registration_options: WebAuthnJSON!
+  user_passkey_register(arg: PasskeyCredential!): OperationStatus!
+  user_passkey_signin_options(arg: PasskeySigninOptions!): WebAuthnJSON!
+  user_passkey_signin(arg: PasskeyCredential!): UserToken!
 }
+scalar WebAuthnJSON
 type OperationStatus { status: String! }
 type TotpSetup       { secret: String!  otpauth_url: String!  qr_svg: String! }
 input MfaCode        { code: String! }
 type RecoveryCodes   { codes: [String!]! }
 input UserLoginMfa   { ticket: String!  code: String! }
+input PasskeyCredential    { credential: WebAuthnJSON!  name: String }
+input PasskeySigninOptions { username: String }
 `;
 
 export const CONTRACT_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;

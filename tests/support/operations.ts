@@ -7,6 +7,10 @@ import {
   LoginDocument,
   LoginMfaDocument,
   MfaDisableDocument,
+  PasskeyRegisterDocument,
+  PasskeyRegistrationOptionsDocument,
+  PasskeySigninDocument,
+  PasskeySigninOptionsDocument,
   LogoutDocument,
   RefreshDocument,
   RegisterDocument,
@@ -33,3 +37,7 @@ export const TOTP_SETUP = print(TotpSetupDocument);
 export const TOTP_ENABLE = print(TotpEnableDocument);
 export const MFA_DISABLE = print(MfaDisableDocument);
 export const LOGIN_MFA = print(LoginMfaDocument);
+export const PASSKEY_REGISTRATION_OPTIONS = print(PasskeyRegistrationOptionsDocument);
+export const PASSKEY_REGISTER = print(PasskeyRegisterDocument);
+export const PASSKEY_SIGNIN_OPTIONS = print(PasskeySigninOptionsDocument);
+export const PASSKEY_SIGNIN = print(PasskeySigninDocument);

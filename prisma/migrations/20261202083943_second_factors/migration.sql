@@ -72,6 +72,9 @@ CREATE INDEX "user_passkeys_user_id_idx" ON "user_passkeys"("user_id");
 -- CreateIndex
 CREATE INDEX "webauthn_challenges_user_id_idx" ON "webauthn_challenges"("user_id");
 
+-- CreateIndex
+CREATE INDEX "webauthn_challenges_expires_at_idx" ON "webauthn_challenges"("expires_at");
+
 -- AddForeignKey
 ALTER TABLE "user_totp" ADD CONSTRAINT "user_totp_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
