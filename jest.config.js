@@ -10,10 +10,11 @@ const swcTypeScript = {
 };
 
 /**
- * ESM-only dependencies (of otplib and @simplewebauthn/server). Node 20 `require`s them, Jest on
- * Node 20 cannot: swc turns them into CommonJS for the tests.
+ * ES modules Node loads with require() but Jest's module registry does not: swc turns them into
+ * CommonJS for the tests. Prisma's schema engine glue (src/db/schema-engine.ts loads it), and the
+ * ESM-only dependencies of otplib and @simplewebauthn/server.
  */
-const ESM_ONLY = ['@noble', '@scure', '@hexagon', '@peculiar/utils'];
+const ESM_ONLY = ['@prisma/schema-engine-wasm', '@noble', '@scure', '@hexagon', '@peculiar/utils'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -52,62 +52,69 @@ export interface Services {
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
-  const keys = new DerivedKeys(config.authSecret);
+  const keys = new DerivedKeys(config.keys.authSecret);
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits(db.pool, config.rateLimits, metrics);
-  const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
-  const sessions = new Sessions(
-    db.pool,
-    {
-      refreshTokenTtl: config.refreshTokenTtl,
-      rotation: config.refreshTokenRotation,
-      reuseGrace: config.refreshTokenReuseGrace,
-    },
+  const limits = new RateLimits({ db, config: config.limits, metrics });
+  const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock);
+  const sessions = new Sessions({
+    db,
     clock,
-  );
-  const hasher = new PasswordHasher(config.bcryptRounds);
-  const policy = new PasswordPolicy(config.passwordMinLength);
+    options: {
+      refreshTokenTtl: config.tokens.refreshTtl,
+      rotation: config.tokens.refreshRotation,
+      reuseGrace: config.tokens.refreshReuseGrace,
+    },
+  });
+  const hasher = new PasswordHasher(config.passwords.bcryptRounds);
+  const policy = new PasswordPolicy(config.passwords.minLength);
   const totp = new TotpFactor({
     db,
     clock,
     limits,
     secrets: new SealedSecrets(keys.key('totp-secret')),
     recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
-    issuer: config.appName,
+    issuer: config.email.appName,
   });
   const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIns);
+  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
   const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
-  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
-  const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
-    ttlSeconds: config.passwordResetTtl,
+  const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock });
+  const passwordResets = new PasswordResets({
+    db,
+    hasher,
+    policy,
+    sessions,
+    tokens: resetTokens,
+    clock,
+    limits,
+    options: { ttlSeconds: config.passwords.resetTtl },
   });
 
   // Templates first: a broken override stops start-up before anything is listening.
-  const templates = EmailTemplates.load(config.emailTemplatesDir);
+  const templates = EmailTemplates.load(config.email.templatesDir);
   if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
   if (templates.ignored.length) {
     logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
   }
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, logger });
+  const mailer = createMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from, logger });
   if (mailer.kind === 'log') {
     // Reset links in a log are usable tokens: fine on a developer's machine, not where logs are shipped.
-    logger[config.nodeEnv === 'production' ? 'warn' : 'info'](
+    logger[config.environment === 'production' ? 'warn' : 'info'](
       'SMTP_URL is unset: emails, reset links included, are written to this log instead of being sent',
     );
   }
   const deliveries = new EmailDeliveries({
-    db: db.pool,
+    db,
     mailer,
     templates,
     resetTokens,
     clock,
     logger,
     metrics,
-    appName: config.appName,
-    emailFrom: config.emailFrom,
-    passwordResetUrl: config.passwordResetUrl,
+    appName: config.email.appName,
+    emailFrom: config.email.from,
+    passwordResetUrl: config.passwords.resetUrl,
   });
   return {
     config,

@@ -13,6 +13,7 @@
 // in .txt files values are inserted as they are; a subject is trimmed and kept to one line.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { escapeHtml } from '../html';
 import { DEFAULT_TEMPLATES } from './default-templates';
 
 export const TEMPLATE_VARIABLES = {
@@ -20,12 +21,14 @@ export const TEMPLATE_VARIABLES = {
   'password-reset': ['app_name', 'username', 'email', 'reset_link', 'valid_for', 'expires_at'],
 } as const;
 
+/** The emails the service sends: one template set each. */
 export type EmailKind = keyof typeof TEMPLATE_VARIABLES;
+export const EMAIL_KINDS = Object.keys(TEMPLATE_VARIABLES) as EmailKind[];
 export type TemplateValues<K extends EmailKind> = Record<(typeof TEMPLATE_VARIABLES)[K][number], string>;
 export type TemplatePart = 'subject.txt' | 'txt' | 'html';
 export type TemplateFile = `${EmailKind}.${TemplatePart}`;
 
-export const TEMPLATE_FILES: readonly TemplateFile[] = (Object.keys(TEMPLATE_VARIABLES) as EmailKind[]).flatMap((kind) =>
+export const TEMPLATE_FILES: readonly TemplateFile[] = EMAIL_KINDS.flatMap((kind) =>
   (['subject.txt', 'txt', 'html'] as const).map((part): TemplateFile => `${kind}.${part}`),
 );
 
@@ -128,11 +131,4 @@ function fill(source: string, values: Record<string, string>, encode: (value: st
 
 function oneLine(value: string): string {
   return value.replace(/[\r\n\t]+/g, ' ');
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Safe in element content and in quoted attribute values (the reset link sits in an href). */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }

@@ -5,9 +5,8 @@
 // Content-Security-Policy of 'self'.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import express, { type RequestHandler, type Response } from 'express';
-import { contentSecurityPolicy } from 'helmet';
-import { requestNotes } from './request-log';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { helmetHeaders } from './security';
 import { SECURITY_PAGE_SCRIPT } from './security-page-script';
 
 export const SECURITY_PAGE_PATH = '/account/security';
@@ -118,35 +117,31 @@ function page(appName: string): string {
 `;
 }
 
-/** GET (and HEAD) /account/security and its three files under /account/security/. */
-export function securityPage(appName: string): RequestHandler {
-  const router = express.Router({ strict: true });
-  const csp = contentSecurityPolicy({ useDefaults: false, directives: PAGE_CSP });
+/** GET /account/security and its three files under /account/security/, registered on the app. */
+export function securityPage(app: FastifyInstance, appName: string): void {
   const html = page(appName);
+  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP } }).find(([name]) => name === 'content-security-policy');
+  if (!header) throw new Error('helmet did not render the account-security page policy');
+  const policy = header[1];
   // The browser build (UMD, a SimpleWebAuthnBrowser global; the package's `unpkg` file), read once:
   // a missing package fails start-up. Its `exports` hide package.json; the CommonJS entry is in script/.
   const packageDir = path.resolve(path.dirname(require.resolve('@simplewebauthn/browser')), '..');
-  const webauthn = readFileSync(path.join(packageDir, 'dist/bundle/index.umd.min.js'));
-  const assets: Record<string, { type: string; body: string | Buffer }> = {
-    'page.js': { type: 'text/javascript', body: SECURITY_PAGE_SCRIPT },
-    'page.css': { type: 'text/css', body: STYLE },
-    'webauthn.js': { type: 'text/javascript', body: webauthn },
+  const webauthn = readFileSync(path.join(packageDir, 'dist/bundle/index.umd.min.js'), 'utf8');
+  const assets: Record<string, { type: string; body: string }> = {
+    'page.js': { type: 'text/javascript; charset=utf-8', body: SECURITY_PAGE_SCRIPT },
+    'page.css': { type: 'text/css; charset=utf-8', body: STYLE },
+    'webauthn.js': { type: 'text/javascript; charset=utf-8', body: webauthn },
   };
 
-  router.get(SECURITY_PAGE_PATH, (req, res) => {
-    requestNotes(res).operation = 'security_page';
-    csp(req, res, () => send(res, 'html', html));
+  app.get(SECURITY_PAGE_PATH, (request: FastifyRequest, reply: FastifyReply) => {
+    request.notes.operation = 'security_page';
+    // Revalidated each time: a new version of the page shows up without stale caches.
+    return reply.header('content-security-policy', policy).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
   });
-  router.get(`${SECURITY_PAGE_PATH}/:name`, (req, res, next) => {
-    const asset = assets[req.params.name as string];
-    if (!asset) return next();
-    requestNotes(res).operation = 'security_page';
-    send(res, asset.type, asset.body);
+  app.get<{ Params: { name: string } }>(`${SECURITY_PAGE_PATH}/:name`, (request, reply) => {
+    const asset = assets[request.params.name];
+    if (!asset) return reply.callNotFound();
+    request.notes.operation = 'security_page';
+    return reply.header('cache-control', 'no-cache').type(asset.type).send(asset.body);
   });
-  return (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? router(req, res, next) : next());
-}
-
-function send(res: Response, type: string, body: string | Buffer): void {
-  // Revalidated each time: a new version of the page shows up without stale caches.
-  res.set('Cache-Control', 'no-cache').type(type).send(body);
 }

@@ -290,7 +290,7 @@ describe('a passkey, from the service page', () => {
     const auth = { authorization: `Bearer ${tokens.access}` };
     expect(codeOf(await service.gql(PASSKEY_REGISTRATION_OPTIONS))).toBe('UNAUTHENTICATED');
     const options = (await service.gql<{ user_passkey_registration_options: Json }>(PASSKEY_REGISTRATION_OPTIONS, {}, auth)).data!.user_passkey_registration_options;
-    expect(options.rp).toEqual({ name: service.config.appName, id: 'localhost' });
+    expect(options.rp).toEqual({ name: service.config.email.appName, id: 'localhost' });
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
     const credential = await page.evaluate(
       (optionsJSON) =>

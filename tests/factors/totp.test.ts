@@ -98,9 +98,9 @@ describe('setting TOTP up', () => {
     const url = new URL(setup.otpauth_url);
     expect(url.protocol).toBe('otpauth:');
     expect(url.host).toBe('totp');
-    expect(decodeURIComponent(url.pathname)).toBe(`/${service.config.appName}:setup_user`);
+    expect(decodeURIComponent(url.pathname)).toBe(`/${service.config.email.appName}:setup_user`);
     expect(url.searchParams.get('secret')).toBe(setup.secret);
-    expect(url.searchParams.get('issuer')).toBe(service.config.appName);
+    expect(url.searchParams.get('issuer')).toBe(service.config.email.appName);
     expect(setup.qr_svg).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
   });
 

@@ -1,4 +1,6 @@
-// The GraphQL schema of ../shared/CONTRACT.md §1, copied verbatim: the service's outside face.
+// The GraphQL schema the service publishes, written out by hand: its outside face, which existing
+// clients of the original starter's actions rely on. schema.graphql and the served schema must
+// match it exactly, so a change to the outside face is always a deliberate edit here.
 const PART_ONE_SDL = /* GraphQL */ `
 type Query {
   user_login(arg: UserLogin!): UserToken!
@@ -55,4 +57,4 @@ input PasskeyCredential    { credential: WebAuthnJSON!  name: String }
 input PasskeySigninOptions { username: String }
 `;
 
-export const CONTRACT_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;
+export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;
