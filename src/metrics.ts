@@ -17,6 +17,7 @@ export const RATE_LIMIT_NAMES = [
   'reset_request_per_client',
   'reset_attempt',
   'email_per_domain',
+  'mfa_attempt',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 

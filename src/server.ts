@@ -66,7 +66,14 @@ export async function createServer(services: Services, logger: Logger): Promise<
   // In production only with METRICS_TOKEN: the counters (emails sent, logins failed) say more than
   // an outsider should learn, e.g. whether a reset request reached a real account.
   if (!settings.metricsEnabled) logger.info('GET /metrics is off: set METRICS_TOKEN to serve it in production');
-  const resolverServices = { accounts: services.accounts, passwordChanges: services.passwordChanges, passwordResets: services.passwordResets };
+  const resolverServices = {
+    accounts: services.accounts,
+    passwordChanges: services.passwordChanges,
+    passwordResets: services.passwordResets,
+    signIns: services.signIns,
+    totp: services.totp,
+    passkeys: services.passkeys,
+  };
   registerRoutes(app, {
     apollo,
     context: async (request) =>
@@ -82,6 +89,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     metricsToken: settings.metricsToken,
     serveMetrics: settings.metricsEnabled,
     logger,
+    appName: config.email.appName,
     playground: settings.playground ? { appName: config.email.appName } : undefined,
     ready: async () => !drain.draining && (await services.db.ping()),
   });

@@ -12,11 +12,9 @@ import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
 import { isEmailLogin, normaliseLogin, username } from './usernames';
+import type { SignIns, TokenPair } from './sign-in';
 
-export interface TokenPair {
-  access: string;
-  refresh: string;
-}
+export type { TokenPair } from './sign-in';
 
 export interface RegisteredUser {
   id: number;
@@ -65,6 +63,8 @@ export interface AccountsDependencies {
   metrics: Pick<Metrics, 'loginFailures'>;
   /** The role of every new account. */
   defaultRole: string;
+  /** Where every sign-in ends: the second-factor gate. */
+  signIns: SignIns;
 }
 
 export class Accounts {
@@ -77,8 +77,9 @@ export class Accounts {
   private readonly limits: RateLimits;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
   private readonly defaultRole: string;
+  private readonly signIns: SignIns;
 
-  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole }: AccountsDependencies) {
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns }: AccountsDependencies) {
     this.db = db;
     this.hasher = hasher;
     this.policy = policy;
@@ -88,6 +89,7 @@ export class Accounts {
     this.limits = limits;
     this.metrics = metrics;
     this.defaultRole = defaultRole;
+    this.signIns = signIns;
   }
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
@@ -126,13 +128,16 @@ export class Accounts {
           : { username: ['A user with that username already exists.'] },
       );
     }
-    const tokens = await this.signIn({ ...user, role: this.defaultRole });
+    // A new account has no second factor yet: straight past the gate.
+    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
   /**
-   * `login` is a username or an email, in any letter case. One answer for every failure. Attempts
-   * are limited per login text and (with TRUST_PROXY) per client; a success clears the text's count.
+   * `login` is a username or an email, in any letter case. One answer for every failure. Password
+   * guesses are limited per login text and (with TRUST_PROXY) per client; a right password clears
+   * the text's count. With a second factor on, the right password answers MFA_REQUIRED (a ticket)
+   * instead of tokens; a wrong one never does.
    */
   async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
     const login = input.username.trim();
@@ -162,7 +167,7 @@ export class Accounts {
     await this.limits.loginSucceeded([text], origin);
     if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
 
-    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name });
+    return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, ['pwd']);
   }
 
   /**
@@ -181,19 +186,6 @@ export class Accounts {
     const upgraded = await this.hasher.hash(password);
     // Only while the stored hash is the one just checked: a concurrent password change wins.
     await this.db.prisma.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash: upgraded } });
-  }
-
-  /** A new session for a user who just proved who they are, and the tokens that go with it. */
-  private async signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
-    const session = await this.sessions.start(user.id, user.roleId);
-    const access = this.tokens.sign({
-      userId: user.id,
-      username: user.username,
-      email: user.email,
-      role: user.role,
-      sessionId: session.sessionId,
-    });
-    return { access, refresh: session.refreshToken };
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -142,6 +142,7 @@ export class RateLimits {
       reset_request_per_client: config.resetRequestPerClient,
       reset_attempt: config.resetAttempt,
       email_per_domain: config.emailPerDomain,
+      mfa_attempt: config.mfaAttempt,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
       if (limit) this.limits[name] = new Limit(name, limit, db.pool, onHit);
@@ -215,6 +216,18 @@ export class RateLimits {
   async emailTo(address: string): Promise<boolean> {
     const domain = address.slice(address.lastIndexOf('@') + 1);
     return (await this.limits.email_per_domain?.consume(this.keyOf(`domain:${normaliseLogin(domain).text}`))) === undefined;
+  }
+
+  /**
+   * Before a second-factor code (TOTP or recovery code) is checked, per account: six digits fall to
+   * guessing without it. Throws TOO_MANY_REQUESTS. A right code clears the count.
+   */
+  async mfaAttempt(userId: number): Promise<void> {
+    await this.limits.mfa_attempt?.enforce(this.keyOf(`user:${userId}`));
+  }
+
+  async mfaSucceeded(userId: number): Promise<void> {
+    await this.limits.mfa_attempt?.clear(this.keyOf(`user:${userId}`));
   }
 
   /** Deletes expired counters every minute until `stop`; they are dead weight, not state. */

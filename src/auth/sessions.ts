@@ -60,12 +60,14 @@ export interface TokenRow {
   is_active: boolean;
   role_id: number;
   role: string;
+  /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
+  amr: string[] | null;
 }
 
 /** The refresh path's one lookup; exported so the benchmark's baseline runs the very same statement. */
 export const FIND_TOKEN = statement<[tokenHash: string], TokenRow>(
   'sessions.find_token',
-  `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id,
+  `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
           u.id AS user_id, u.username, u.email, u.is_active, u.role_id, r.name AS role
      FROM refresh_tokens rt
      JOIN sessions s ON s.id = rt.session_id
@@ -109,8 +111,11 @@ export class Sessions {
     this.options = options;
   }
 
-  /** Starts a session for a user who just proved who they are; records the login time. */
-  async start(userId: number, roleId: number): Promise<{ sessionId: string; refreshToken: string }> {
+  /**
+   * Starts a session for a user who just proved who they are with the factors `amr` (kept with the
+   * session, so refreshed access tokens say the same); records the login time.
+   */
+  async start(userId: number, roleId: number, amr: readonly string[] = ['pwd']): Promise<{ sessionId: string; refreshToken: string }> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
@@ -125,6 +130,7 @@ export class Sessions {
             roleId,
             createdAt: now,
             lastUsedAt: now,
+            amr: [...amr],
             refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: this.expiry(now) } },
           },
         },
@@ -157,6 +163,7 @@ export class Sessions {
       email: row.email,
       role: row.role,
       sessionId: row.session_id,
+      amr: row.amr ?? ['pwd'],
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 

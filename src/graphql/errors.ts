@@ -3,7 +3,7 @@
 // stack or SQL, and is logged here instead.
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AuthError, InvalidInputError, RateLimitedError } from '../auth/errors';
+import { AuthError, InvalidInputError, MfaRequiredError, RateLimitedError } from '../auth/errors';
 import type { Logger } from '../logger';
 
 /** The HTTP status below 500 that Apollo attached to an error it raised for a bad request. */
@@ -21,6 +21,10 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original instanceof InvalidInputError) extensions.fields = original.fields;
       if (original instanceof RateLimitedError) extensions.retryAfter = original.retryAfter;
+      if (original instanceof MfaRequiredError) {
+        extensions.ticket = original.ticket;
+        extensions.expiresAt = original.expiresAt.toISOString();
+      }
       return { message: original.message, locations, path, extensions };
     }
     const code = formatted.extensions?.code;

@@ -12,6 +12,7 @@ import { graphqlEndpoint } from './graphql-endpoint';
 import { liveness, readiness } from './health';
 import { metricsEndpoint } from './metrics-endpoint';
 import { playground } from './playground';
+import { securityPage } from './security-page';
 
 export interface RouteDependencies {
   apollo: ApolloServer<Context>;
@@ -25,6 +26,8 @@ export interface RouteDependencies {
   /** Whether there is a GET /metrics at all (in production only with a token). */
   serveMetrics: boolean;
   logger: Logger;
+  /** The account-security page (sign-in, passkeys, TOTP set-up), titled with this name. */
+  appName: string;
   /** The browser IDE at GET /graphql, titled with this name; unset: off. */
   playground: { appName: string } | undefined;
   /** Whether the service can serve (not stopping, database answering). */
@@ -38,6 +41,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
 
   // POST /events/user_registered, POST /events/password_reset_requested
   eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });
+
+  // GET /account/security and its files
+  securityPage(app, deps.appName);
 
   // GET /playground/* and, for a browser, GET /graphql
   const page = deps.playground ? playground(app, deps.playground.appName) : undefined;
