@@ -59,9 +59,11 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   const { http: settings } = config;
   const app = await createHttpApp({ logger, metrics: services.metrics, trustProxy: settings.trustProxy, corsOrigins: settings.corsOrigins });
-  app.addHook('onRequest', (_request, reply, done) => {
+  // At send time, not arrival: an answer to a request that came in just before the drain began
+  // asks for the connection to close too.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     drain.mark(reply.raw);
-    done();
+    done(null, payload);
   });
   // In production only with METRICS_TOKEN: the counters (emails sent, logins failed) say more than
   // an outsider should learn, e.g. whether a reset request reached a real account.
@@ -91,7 +93,9 @@ export async function createServer(services: Services, logger: Logger): Promise<
     logger,
     appName: config.email.appName,
     playground: settings.playground ? { appName: config.email.appName } : undefined,
-    ready: async () => !drain.draining && (await services.db.ping()),
+    // Draining is read after the ping: a probe that arrived just before the drain began and was
+    // still waiting on the database must not answer 200 once it has.
+    ready: async () => (await services.db.ping()) && !drain.draining,
   });
   await app.ready();
 
