@@ -53,7 +53,7 @@ export class Metrics {
   /** Logins refused for wrong credentials (not those refused by a rate limit). */
   readonly loginFailures = new Counter({
     name: `${PREFIX}login_failures_total`,
-    help: 'Logins refused for a wrong username, email or password, or an inactive account.',
+    help: 'Logins refused for a wrong username, email, password or second-factor code, or an inactive account.',
     registers: [this.registry],
   });
 

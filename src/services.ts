@@ -76,7 +76,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
     issuer: config.email.appName,
   });
-  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
+  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp, metrics });
   const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
   const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
