@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
+import { username as usernameRule } from './auth/usernames';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
 
 export class ConfigError extends Error {
@@ -166,21 +167,25 @@ const variables = z.object({
     .default('user,manager')
     .transform((v) => [...new Set(v.split(',').map((r) => r.trim()).filter(Boolean))])
     .pipe(z.array(roleName).min(1, 'must list at least one role')),
-  ADMIN_USERNAME: z.string().trim().min(1).optional(),
+  ADMIN_USERNAME: z.string().trim().pipe(usernameRule).optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
   ADMIN_ROLE: roleName.default('manager'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLAYGROUND: boolean.optional(),
   SHUTDOWN_TIMEOUT: duration(0).default(10),
+  SHUTDOWN_DELAY: duration(0).optional(),
   TRUST_PROXY: trustProxy.default(false),
   CORS_ORIGINS: corsOrigins.optional(),
   RATE_LIMIT_LOGIN: rateLimit.default({ points: 10, duration: 15 * 60 }),
   RATE_LIMIT_LOGIN_PER_CLIENT: rateLimit.default({ points: 100, duration: 15 * 60 }),
+  RATE_LIMIT_REGISTER: rateLimit.default({ points: 60, duration: 10 * 60 }),
   RATE_LIMIT_REGISTER_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST: rateLimit.default({ points: 3, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  RATE_LIMIT_EMAIL_PER_DOMAIN: rateLimit.default({ points: 200, duration: 3600 }),
+  RATE_LIMIT_MAX_KEYS: integer(10, 100_000_000).default(100_000),
   RATE_LIMIT_MFA_ATTEMPT: rateLimit.default({ points: 5, duration: 15 * 60 }),
   WEBAUTHN_RP_ID: z
     .string()
@@ -271,8 +276,20 @@ const schema = variables.transform((env, ctx) => {
       playground: env.PLAYGROUND ?? !production,
       /** Seconds a stop waits for requests in flight. */
       shutdownTimeout: env.SHUTDOWN_TIMEOUT,
+      /**
+       * Seconds between a stop signal and closing the listener: readiness answers 503 and answers
+       * carry `Connection: close` meanwhile, so load balancers and clients move away before the
+       * port closes. Long enough for a readiness probe to notice in production; nothing to wait
+       * for elsewhere.
+       */
+      shutdownDelay: env.SHUTDOWN_DELAY ?? (production ? 5 : 0),
       /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
       metricsToken: env.METRICS_TOKEN,
+      /**
+       * Whether `GET /metrics` exists: in production only with METRICS_TOKEN, since its counters
+       * tell more than an outsider should know.
+       */
+      metricsEnabled: env.METRICS_TOKEN !== undefined || !production,
     },
     database: {
       /** Unset: the embedded PGlite database under `dataDir`. */
@@ -315,15 +332,24 @@ const schema = variables.transform((env, ctx) => {
     admin: username && email && password ? { username, email, password, role: env.ADMIN_ROLE } : undefined,
     /** `undefined`: no limit. The per-client ones apply only with TRUST_PROXY. */
     limits: {
-      /** Failed logins per account; a success clears them. */
+      /** Password guesses per login text (username or email); a success clears them. */
       login: env.RATE_LIMIT_LOGIN ?? undefined,
       loginPerClient: env.RATE_LIMIT_LOGIN_PER_CLIENT ?? undefined,
+      /** Registrations of everyone together: the limit that holds behind Hasura, where clients are unknown. */
+      register: env.RATE_LIMIT_REGISTER ?? undefined,
       registerPerClient: env.RATE_LIMIT_REGISTER_PER_CLIENT ?? undefined,
       /** Reset requests per email; over it the request is silently dropped. */
       resetRequest: env.RATE_LIMIT_RESET_REQUEST ?? undefined,
       resetRequestPerClient: env.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
       /** Reset token checks (validate and confirm together) per email. */
       resetAttempt: env.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+      /** Emails sent per recipient domain; over it an email is not sent. */
+      emailPerDomain: env.RATE_LIMIT_EMAIL_PER_DOMAIN ?? undefined,
+      /**
+       * Live counters per limit (RATE_LIMIT_MAX_KEYS) from which the limit refuses identifiers it
+       * has not counted yet: the cap on the rate_limits table.
+       */
+      maxKeys: env.RATE_LIMIT_MAX_KEYS,
       /** Second-factor codes (TOTP or recovery) checked per account; a right one clears them. */
       mfaAttempt: env.RATE_LIMIT_MFA_ATTEMPT ?? undefined,
     },

@@ -11,10 +11,12 @@ import { EMAIL_KINDS, type EmailKind } from './email/templates';
 export const RATE_LIMIT_NAMES = [
   'login',
   'login_per_client',
+  'register',
   'register_per_client',
   'reset_request',
   'reset_request_per_client',
   'reset_attempt',
+  'email_per_domain',
   'mfa_attempt',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
@@ -51,7 +53,18 @@ export class Metrics {
   /** Logins refused for wrong credentials (not those refused by a rate limit). */
   readonly loginFailures = new Counter({
     name: `${PREFIX}login_failures_total`,
-    help: 'Logins refused for a wrong username, email or password, or an inactive account.',
+    help: 'Logins refused for a wrong username, email, password or second-factor code, or an inactive account.',
+    registers: [this.registry],
+  });
+
+  /**
+   * bcrypt's work, in key-expansion rounds (2^cost per operation). Shows what BCRYPT_ROUNDS costs,
+   * and lets one check that a wrong password costs the same for every account, known or not.
+   */
+  readonly bcryptWork = new Counter({
+    name: `${PREFIX}bcrypt_work_rounds_total`,
+    help: 'bcrypt key-expansion rounds spent (2^cost per operation), by operation: compare or hash.',
+    labelNames: ['operation'] as const,
     registers: [this.registry],
   });
 
@@ -80,6 +93,7 @@ export class Metrics {
   constructor(pool: pg.Pool) {
     // Counters that exist from the start read 0 instead of being absent, so rates and alerts work.
     for (const limit of RATE_LIMIT_NAMES) this.rateLimitHits.inc({ limit }, 0);
+    for (const operation of ['compare', 'hash']) this.bcryptWork.inc({ operation }, 0);
     for (const kind of EMAIL_KINDS) {
       this.emailsSent.inc({ kind }, 0);
       this.emailsFailed.inc({ kind }, 0);

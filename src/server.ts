@@ -12,6 +12,7 @@ import { operationNamePlugin } from './graphql/operation-name';
 import { buildAuthSchema } from './graphql/schema';
 import { MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, extraValidationRules } from './graphql/validation-rules';
 import { createHttpApp } from './http/app';
+import { Drain } from './http/drain';
 import { registerRoutes } from './http/routes';
 import type { Logger } from './logger';
 import type { Services } from './services';
@@ -20,13 +21,16 @@ export interface AuthServer {
   httpServer: http.Server;
   /** Listens and resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, then closes the mailer and the database. Idempotent. */
+  /**
+   * Drains for SHUTDOWN_DELAY (readiness 503, `Connection: close`, still serving), then stops
+   * accepting, lets in-flight requests finish, and closes the mailer and the database. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
 export async function createServer(services: Services, logger: Logger): Promise<AuthServer> {
   const { config } = services;
-  let stopping = false;
+  const drain = new Drain(config.http.shutdownDelay);
 
   const apollo = new ApolloServer<Context>({
     schema: buildAuthSchema(),
@@ -55,6 +59,15 @@ export async function createServer(services: Services, logger: Logger): Promise<
 
   const { http: settings } = config;
   const app = await createHttpApp({ logger, metrics: services.metrics, trustProxy: settings.trustProxy, corsOrigins: settings.corsOrigins });
+  // At send time, not arrival: an answer to a request that came in just before the drain began
+  // asks for the connection to close too.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    drain.mark(reply.raw);
+    done(null, payload);
+  });
+  // In production only with METRICS_TOKEN: the counters (emails sent, logins failed) say more than
+  // an outsider should learn, e.g. whether a reset request reached a real account.
+  if (!settings.metricsEnabled) logger.info('GET /metrics is off: set METRICS_TOKEN to serve it in production');
   const resolverServices = {
     accounts: services.accounts,
     passwordChanges: services.passwordChanges,
@@ -76,16 +89,21 @@ export async function createServer(services: Services, logger: Logger): Promise<
     webhookSecret: config.events.webhookSecret,
     metrics: services.metrics,
     metricsToken: settings.metricsToken,
+    serveMetrics: settings.metricsEnabled,
     logger,
     appName: config.email.appName,
     playground: settings.playground ? { appName: config.email.appName } : undefined,
-    ready: async () => !stopping && (await services.db.ping()),
+    // Draining is read after the ping: a probe that arrived just before the drain began and was
+    // still waiting on the database must not answer 200 once it has.
+    ready: async () => (await services.db.ping()) && !drain.draining,
   });
   await app.ready();
 
   let stopped: Promise<void> | undefined;
   async function stop(): Promise<void> {
-    stopping = true;
+    // Readiness 503 and `Connection: close` first, still serving; then the listener closes.
+    if (settings.shutdownDelay > 0) logger.info({ seconds: settings.shutdownDelay }, 'draining: readiness is 503, connections are being closed');
+    await drain.start();
     services.limits.stop();
     // Fastify stops accepting, answers new requests on open connections with 503, closes idle
     // connections and waits for the requests in flight; past the grace period they are cut.

@@ -54,7 +54,7 @@ export interface Services {
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const keys = new DerivedKeys(config.keys.authSecret);
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits({ db, config: config.limits, metrics });
+  const limits = new RateLimits({ db, config: config.limits, key: keys.key('rate-limit-key'), metrics });
   const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock);
   const sessions = new Sessions({
     db,
@@ -64,8 +64,9 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
       rotation: config.tokens.refreshRotation,
       reuseGrace: config.tokens.refreshReuseGrace,
     },
+    successorKey: keys.key('refresh-token-successor'),
   });
-  const hasher = new PasswordHasher(config.passwords.bcryptRounds);
+  const hasher = new PasswordHasher({ rounds: config.passwords.bcryptRounds, metrics });
   const policy = new PasswordPolicy(config.passwords.minLength);
   const totp = new TotpFactor({
     db,
@@ -75,11 +76,11 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
     issuer: config.email.appName,
   });
-  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
+  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp, metrics });
   const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
   const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
-  const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock });
+  const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock, limits, metrics });
   const passwordResets = new PasswordResets({
     db,
     hasher,
@@ -109,6 +110,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     mailer,
     templates,
     resetTokens,
+    limits,
     clock,
     logger,
     metrics,

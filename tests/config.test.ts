@@ -132,18 +132,24 @@ describe('operations settings', () => {
     AUTH_SECRET: 'a'.repeat(32),
   };
 
-  it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {
+  it('defaults: no trusted proxy, limits on, metrics open outside production, CORS for local front ends only in development', () => {
     const config = load({});
     expect(config.http.trustProxy).toBe(false);
     expect(config.http.metricsToken).toBeUndefined();
+    expect(config.http.metricsEnabled).toBe(true);
+    expect(load(PRODUCTION).http.metricsEnabled).toBe(false);
+    expect(load({ ...PRODUCTION, METRICS_TOKEN: 'a-metrics-token-0123456789' }).http.metricsEnabled).toBe(true);
     expect(config.http.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
     expect(config.limits).toEqual({
       login: { points: 10, duration: 900 },
       loginPerClient: { points: 100, duration: 900 },
+      register: { points: 60, duration: 600 },
       registerPerClient: { points: 20, duration: 3600 },
       resetRequest: { points: 3, duration: 3600 },
       resetRequestPerClient: { points: 20, duration: 3600 },
       resetAttempt: { points: 10, duration: 900 },
+      emailPerDomain: { points: 200, duration: 3600 },
+      maxKeys: 100_000,
       mfaAttempt: { points: 5, duration: 900 },
     });
     expect(load(PRODUCTION).http.corsOrigins).toEqual([]);

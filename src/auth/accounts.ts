@@ -7,10 +7,11 @@ import { uniqueViolation } from '../db/database';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
-import type { PasswordPolicy } from './password-policy';
+import { MAX_PASSWORD_BYTES, PASSWORD_MESSAGES, type PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
+import { isEmailLogin, normaliseLogin, username } from './usernames';
 import type { SignIns, TokenPair } from './sign-in';
 
 export type { TokenPair } from './sign-in';
@@ -27,17 +28,9 @@ export interface RefreshedTokens {
   refresh: string | undefined;
 }
 
-export const MAX_USERNAME_LENGTH = 150;
 export const MAX_EMAIL_LENGTH = 254;
 /** Refresh tokens are 43 characters; anything much longer is not one. */
 const MAX_REFRESH_TOKEN_LENGTH = 256;
-
-// Django's username rule, which the original starter used: letters, digits and @ . + - _
-const username = z
-  .string()
-  .min(1, 'This field may not be blank.')
-  .max(MAX_USERNAME_LENGTH, `Ensure this field has no more than ${MAX_USERNAME_LENGTH} characters.`)
-  .regex(/^[\p{L}\p{N}_.@+-]+$/u, 'Enter a valid username: letters, digits and @ . + - _ only.');
 
 export const email = z
   .string()
@@ -141,9 +134,9 @@ export class Accounts {
   }
 
   /**
-   * `login` is a username or an email, in any letter case. One answer for every failure. Failed
-   * attempts are limited per account and (with TRUST_PROXY) per client; a success clears the
-   * account's count. With a second factor on, the right password answers MFA_REQUIRED (a ticket)
+   * `login` is a username or an email, in any letter case. One answer for every failure. Password
+   * guesses are limited per login text and (with TRUST_PROXY) per client; a right password clears
+   * the text's count. With a second factor on, the right password answers MFA_REQUIRED (a ticket)
    * instead of tokens; a wrong one never does.
    */
   async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
@@ -154,37 +147,45 @@ export class Accounts {
         ...(input.password ? {} : { password: ['This field may not be blank.'] }),
       });
     }
+    // bcrypt would ignore everything past the 72nd byte; refused here exactly as on registration,
+    // change and reset, before anything about an account is looked at.
+    if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) {
+      throw new InvalidInputError({ password: [PASSWORD_MESSAGES.tooLong] });
+    }
+    const { text, canMatch } = normaliseLogin(login);
     // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
-    const plausible = login.length <= MAX_EMAIL_LENGTH && !unsafeText(login) && !unsafeText(input.password);
+    const plausible = canMatch && login.length <= MAX_EMAIL_LENGTH && !unsafeText(input.password);
     const user = plausible ? await this.findLogin(login) : undefined;
-    // The account when the login names one (its username and email count together); otherwise the
-    // login text, so that an unknown name is limited exactly like a known one.
-    const account = user ? `user:${user.id}` : `login:${login}`;
-    await this.limits.loginAttempt(account, origin);
+    // Counted by the login text as the database compares it, whether or not it names an account:
+    // a count that depended on the account would tell who exists and link a username to its email.
+    await this.limits.loginAttempt([text], origin);
     const matches = await this.hasher.verify(input.password, user?.passwordHash);
     if (!user || !matches || !user.isActive) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }
-    await this.limits.loginSucceeded(account, origin);
+    await this.limits.loginSucceeded([text], origin);
+    if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
 
     return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, ['pwd']);
   }
 
   /**
-   * The account a login names: by username or by email, both case-insensitive (citext). Two
-   * accounts can match (one by username, the other by email); the username match wins, since a
-   * username may look like someone else's email. The email match is the one whose email is the login.
+   * The account a login names: a text with `@` by email, any other by username, both
+   * case-insensitive (citext). No username has an `@`, so a login text names at most one account.
    */
-  private async findLogin(login: string) {
-    const users = await this.db.prisma.user.findMany({
-      where: { OR: [{ username: login }, { email: login }] },
+  private findLogin(login: string) {
+    return this.db.prisma.user.findUnique({
+      where: isEmailLogin(login) ? { email: login } : { username: login },
       select: { id: true, username: true, email: true, passwordHash: true, isActive: true, roleId: true, role: { select: { name: true } } },
-      take: 2,
     });
-    if (users.length < 2) return users[0];
-    const folded = login.toLowerCase();
-    return users.find((user) => user.email.toLowerCase() !== folded) ?? users[0];
+  }
+
+  /** Re-hashes a password at today's BCRYPT_ROUNDS, now that it is known to be right. */
+  private async upgradeHash(userId: number, checkedHash: string, password: string): Promise<void> {
+    const upgraded = await this.hasher.hash(password);
+    // Only while the stored hash is the one just checked: a concurrent password change wins.
+    await this.db.prisma.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash: upgraded } });
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -4,11 +4,13 @@
 // and the caller's own session carries on.
 import type { Clock } from '../clock';
 import { TRANSACTION_OPTIONS, type Database, type Db } from '../db/database';
+import type { Metrics } from '../metrics';
 import type { Caller } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
-import { MAX_PASSWORD_BYTES, type PasswordPolicy } from './password-policy';
+import { MAX_PASSWORD_BYTES, PASSWORD_MESSAGES, type PasswordPolicy } from './password-policy';
 import { expireResetRequests } from './password-resets';
 import type { PasswordHasher } from './passwords';
+import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
 import { lockActiveUser, setPassword } from './users';
 
@@ -26,6 +28,9 @@ export interface PasswordChangesDependencies {
   policy: PasswordPolicy;
   sessions: Sessions;
   clock: Clock;
+  /** The login limit: a wrong old password is a password guess like a failed login. */
+  limits: RateLimits;
+  metrics: Pick<Metrics, 'loginFailures'>;
 }
 
 export class PasswordChanges {
@@ -34,8 +39,12 @@ export class PasswordChanges {
   private readonly policy: PasswordPolicy;
   private readonly sessions: Sessions;
   private readonly clock: Clock;
+  private readonly limits: RateLimits;
+  private readonly metrics: Pick<Metrics, 'loginFailures'>;
 
-  constructor({ db, hasher, policy, sessions, clock }: PasswordChangesDependencies) {
+  constructor({ db, hasher, policy, sessions, clock, limits, metrics }: PasswordChangesDependencies) {
+    this.limits = limits;
+    this.metrics = metrics;
     this.db = db;
     this.hasher = hasher;
     this.policy = policy;
@@ -49,10 +58,12 @@ export class PasswordChanges {
    * A wrong old password is BAD_USER_INPUT, not UNAUTHENTICATED: the caller's token is fine, and
    * UNAUTHENTICATED would make clients drop a working session. Nothing changes when it fails.
    */
-  async change(caller: Caller, input: { oldPassword: string; newPassword: string }): Promise<void> {
+  async change(caller: Caller, input: { oldPassword: string; newPassword: string }, origin: RequestOrigin = {}): Promise<void> {
     const blank: FieldErrors = {};
     if (!input.oldPassword) blank.old_password = [CHANGE_MESSAGES.blank];
     if (!input.newPassword) blank.new_password = [CHANGE_MESSAGES.blank];
+    // bcrypt would ignore what follows the 72nd byte: refused as on login, registration and reset.
+    if (Buffer.byteLength(input.oldPassword, 'utf8') > MAX_PASSWORD_BYTES) blank.old_password = [PASSWORD_MESSAGES.tooLong];
     if (Object.keys(blank).length) throw new InvalidInputError(blank);
 
     // A token outlives its session by up to its lifetime; a logged-out session changes nothing.
@@ -65,8 +76,15 @@ export class PasswordChanges {
     });
     if (!user) throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
 
+    // The old password is a password guess like a login: it counts against the account's login
+    // limit (both its texts, username and email), so a stolen access token is no unlimited oracle.
+    const logins = [user.username, user.email];
+    await this.limits.loginAttempt(logins, origin);
     const fields: FieldErrors = {};
-    if (!(await this.oldPasswordMatches(input.oldPassword, user.passwordHash))) {
+    if (await this.oldPasswordMatches(input.oldPassword, user.passwordHash)) {
+      await this.limits.loginSucceeded(logins, origin);
+    } else {
+      this.metrics.loginFailures.inc();
       fields.old_password = [CHANGE_MESSAGES.oldIncorrect];
     }
     const reasons = await this.policy.check(input.newPassword, { username: user.username, email: user.email });
@@ -96,9 +114,9 @@ export class PasswordChanges {
   }
 
   private async oldPasswordMatches(password: string, hash: string): Promise<boolean> {
-    // bcrypt would ignore what follows a NUL or the 72nd byte, accepting a string that is not the
-    // password; no stored password has either, so such input is simply wrong.
-    if (password.includes('\u0000') || !password.isWellFormed() || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+    // bcrypt would ignore what follows a NUL, accepting a string that is not the password; no
+    // stored password has one, so such input is simply wrong.
+    if (password.includes('\u0000') || !password.isWellFormed()) {
       return false;
     }
     return this.hasher.verify(password, hash);

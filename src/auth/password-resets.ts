@@ -107,13 +107,20 @@ export class PasswordResets {
       // One statement for every email, known or not, active or not: the same work and the same round
       // trip, so the answer's timing says little about the account (the floor hides the rest). SQL
       // because "insert only if none recent" is race-free only as one statement: at most one request
-      // per user per interval keeps the endpoint from flooding someone's inbox.
+      // per user per interval keeps the endpoint from flooding someone's inbox. The same statement
+      // retires the user's older requests: only the latest link works, so a link left in an old
+      // email (or a mailbox read by someone else) dies as soon as the owner asks again.
       await this.db.prisma.$executeRaw`
+        WITH u AS (
+          SELECT u.id FROM users u
+           WHERE u.email = ${address}::citext AND u.is_active
+             AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
+                              WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > ${recentSince})
+        ), retired AS (
+          UPDATE password_reset_requests r SET used_at = ${now} FROM u WHERE r.user_id = u.id AND r.used_at IS NULL
+        )
         INSERT INTO password_reset_requests (id, user_id, created_at, expires_at)
-        SELECT ${randomUUID()}::uuid, u.id, ${now}, ${expires} FROM users u
-         WHERE u.email = ${address}::citext AND u.is_active
-           AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
-                            WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > ${recentSince})`;
+        SELECT ${randomUUID()}::uuid, u.id, ${now}, ${expires} FROM u`;
     }
 
     const remaining = this.minRequestMillis - (performance.now() - started);

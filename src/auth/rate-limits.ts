@@ -1,20 +1,31 @@
 // Rate limits, kept in PostgreSQL (table rate_limits) so that every instance of the service counts
 // together: behind Hasura, several instances share one database and nothing else.
 //
-// The domain calls these (accounts, password resets), never an adapter, so every way in — GraphQL,
-// a CLI, a test — is limited alike. rate-limiter-flexible does the counting: one atomic upsert per
-// event on the service's own pool, so the limiter needs no connection of its own (the embedded
-// database has exactly one) — but do not call it while holding a pool client in a transaction,
-// or on the embedded database it waits for that very connection.
+// The domain calls these (accounts, password resets, registrations, email deliveries), never an
+// adapter, so every way in — GraphQL, a CLI, a test — is limited alike. rate-limiter-flexible does
+// the counting: one atomic upsert per event on the service's own pool, so the limiter needs no
+// connection of its own (the embedded database has exactly one) — but do not call it while holding
+// a pool client in a transaction, or on the embedded database it waits for that very connection.
 //
-// Keys are `<limit>:<hash>`; the table holds no email, username or address in clear.
-import { createHash } from 'node:crypto';
+// Keys are `<limit>:<HMAC>`, an HMAC of the identifier (a login text, an email, a client address)
+// under a key derived from AUTH_SECRET: the table holds no email, username or address, and
+// without the secret a key cannot be reversed by trying every IPv4 address.
+//
+// The table is capped: the sweep (every minute, every instance) deletes ended windows and counts
+// each limit's live counters. A limit holding RATE_LIMIT_MAX_KEYS or more is saturated — someone
+// is sending random names — and until a sweep finds it below the cap again, it refuses every
+// identifier it has no live counter for (fail closed: a flood of names may not lift the limits),
+// while identifiers already counted go on as before. Between two sweeps the table can grow past
+// the cap by what arrives in one minute.
+import { createHmac } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitConfig } from '../config';
 import type { Database } from '../db/database';
 import type { Metrics, RateLimitName } from '../metrics';
 import { RateLimitedError } from './errors';
+import { normaliseLogin } from './usernames';
 
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
@@ -24,16 +35,21 @@ export interface RequestOrigin {
   client?: string;
 }
 
-/** Rows that expired longer ago than this are deleted by the sweep. */
-const SWEEP_AFTER_MS = 60 * 60 * 1000;
-const SWEEP_EVERY_MS = 5 * 60 * 1000;
+/** An expired row is dead weight (the next event starts a new window): deleted this often. */
+const SWEEP_EVERY_MS = 60 * 1000;
+
+/** The key of a limit that counts everyone together. */
+const EVERYONE = 'everyone';
 
 class Limit {
   private readonly limiter: RateLimiterPostgres;
 
+  /** Set by the sweep: the limit holds RATE_LIMIT_MAX_KEYS counters or more. */
+  saturated = false;
+
   constructor(
     readonly name: RateLimitName,
-    settings: RateLimit,
+    private readonly settings: RateLimit,
     pool: pg.Pool,
     private readonly onHit: (name: RateLimitName) => void,
   ) {
@@ -53,6 +69,10 @@ class Limit {
 
   /** Counts one event; over the limit, returns the seconds until the next one is allowed. */
   async consume(key: string): Promise<number | undefined> {
+    if (this.saturated && !(await this.limiter.get(key))) {
+      this.onHit(this.name);
+      return this.settings.duration;
+    }
     try {
       await this.limiter.consume(key);
       return undefined;
@@ -80,32 +100,48 @@ class Limit {
   }
 }
 
-/** A short, stable stand-in for an identifier: emails and usernames are case-insensitive here. */
-function keyOf(identifier: string): string {
-  return createHash('sha256').update(identifier.trim().toLowerCase()).digest('base64url').slice(0, 32);
+/**
+ * The client as the per-client limits see it: an IPv4 address (also when written IPv4-mapped,
+ * ::ffff:203.0.113.9), or an IPv6 /64 — one subscriber's network, within which an address can be
+ * changed at will.
+ */
+export function clientIdentity(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const network = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${network.join(':')}::/64`;
 }
 
 export interface RateLimitsDependencies {
   db: Database;
   config: RateLimitConfig;
+  /** The HMAC key of stored keys; derived from AUTH_SECRET, used for nothing else. */
+  key: Buffer;
   metrics?: Pick<Metrics, 'rateLimitHits'>;
 }
 
 export class RateLimits {
   private readonly limits: Partial<Record<RateLimitName, Limit>> = {};
   private readonly db: Database;
+  private readonly key: Buffer;
+  private readonly maxKeys: number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor({ db, config, metrics }: RateLimitsDependencies) {
+  constructor({ db, config, key, metrics }: RateLimitsDependencies) {
     this.db = db;
+    this.key = key;
+    this.maxKeys = config.maxKeys;
     const onHit = (limit: RateLimitName) => metrics?.rateLimitHits.inc({ limit });
     const settings: Record<RateLimitName, RateLimit | undefined> = {
       login: config.login,
       login_per_client: config.loginPerClient,
+      register: config.register,
       register_per_client: config.registerPerClient,
       reset_request: config.resetRequest,
       reset_request_per_client: config.resetRequestPerClient,
       reset_attempt: config.resetAttempt,
+      email_per_domain: config.emailPerDomain,
       mfa_attempt: config.mfaAttempt,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
@@ -113,27 +149,45 @@ export class RateLimits {
     }
   }
 
+  /** The stored stand-in for an identifier: a keyed hash (see the top of this file). */
+  private keyOf(identifier: string): string {
+    return createHmac('sha256', this.key).update(identifier).digest('base64url');
+  }
+
+  private clientKey(origin: RequestOrigin): string | undefined {
+    return origin.client === undefined ? undefined : this.keyOf(`client:${clientIdentity(origin.client)}`);
+  }
+
+  /** An email or login text as the database compares it, so `ANN@x` and `ann@x` count together. */
+  private textKey(text: string): string {
+    return this.keyOf(`text:${normaliseLogin(text.trim()).text}`);
+  }
+
   /**
-   * Before a password is checked: counts the attempt against the account (the user id when the
-   * login names one, else the login text, so unknown accounts are limited alike and the answer
-   * reveals nothing) and against the client. Throws TOO_MANY_REQUESTS over either limit.
-   * Counting before the check, atomically, means parallel guesses cannot overshoot the limit.
+   * Before a password is checked: counts the attempt against each login text (a login's one text,
+   * or both of an account's for a password change) and against the client. Throws
+   * TOO_MANY_REQUESTS over any limit. Counting before the check, atomically, means parallel
+   * guesses cannot overshoot the limit.
    */
-  async loginAttempt(account: string, origin: RequestOrigin = {}): Promise<void> {
+  async loginAttempt(logins: string[], origin: RequestOrigin = {}): Promise<void> {
     // The client first: attempts it refuses (credential stuffing) then leave the accounts alone.
-    if (origin.client) await this.limits.login_per_client?.enforce(keyOf(origin.client));
-    await this.limits.login?.enforce(keyOf(account));
+    const client = this.clientKey(origin);
+    if (client) await this.limits.login_per_client?.enforce(client);
+    for (const login of logins) await this.limits.login?.enforce(this.textKey(login));
   }
 
-  /** A correct password: the account's failures are forgotten; the client's attempt is given back. */
-  async loginSucceeded(account: string, origin: RequestOrigin = {}): Promise<void> {
-    await this.limits.login?.clear(keyOf(account));
-    if (origin.client) await this.limits.login_per_client?.refund(keyOf(origin.client));
+  /** A correct password: the texts' failures are forgotten; the client's attempt is given back. */
+  async loginSucceeded(logins: string[], origin: RequestOrigin = {}): Promise<void> {
+    for (const login of logins) await this.limits.login?.clear(this.textKey(login));
+    const client = this.clientKey(origin);
+    if (client) await this.limits.login_per_client?.refund(client);
   }
 
-  /** Before an account is created: counts it against the client. Throws TOO_MANY_REQUESTS. */
+  /** Before an account is created: counts it against the client, then against everyone's sign-ups. Throws TOO_MANY_REQUESTS. */
   async registration(origin: RequestOrigin = {}): Promise<void> {
-    if (origin.client) await this.limits.register_per_client?.enforce(keyOf(origin.client));
+    const client = this.clientKey(origin);
+    if (client) await this.limits.register_per_client?.enforce(client);
+    await this.limits.register?.enforce(EVERYONE);
   }
 
   /**
@@ -142,17 +196,26 @@ export class RateLimits {
    * has an account, nor that it is being limited.
    */
   async resetRequest(email: string, origin: RequestOrigin = {}): Promise<boolean> {
-    const perEmail = await this.limits.reset_request?.consume(keyOf(email));
+    const perEmail = await this.limits.reset_request?.consume(this.textKey(email));
     if (perEmail !== undefined) return false;
-    if (origin.client && (await this.limits.reset_request_per_client?.consume(keyOf(origin.client))) !== undefined) {
-      return false;
-    }
+    const client = this.clientKey(origin);
+    if (client && (await this.limits.reset_request_per_client?.consume(client)) !== undefined) return false;
     return true;
   }
 
   /** Before a reset token is checked (validate or confirm). Throws TOO_MANY_REQUESTS. */
   async resetAttempt(email: string): Promise<void> {
-    await this.limits.reset_attempt?.enforce(keyOf(email));
+    await this.limits.reset_attempt?.enforce(this.textKey(email));
+  }
+
+  /**
+   * Before an email is sent to `address`: counts it against the recipient's domain. `false`: over
+   * the limit, do not send (whoever can register addresses at will must not turn the service
+   * into a mail cannon aimed at one domain).
+   */
+  async emailTo(address: string): Promise<boolean> {
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    return (await this.limits.email_per_domain?.consume(this.keyOf(`domain:${normaliseLogin(domain).text}`))) === undefined;
   }
 
   /**
@@ -160,21 +223,39 @@ export class RateLimits {
    * guessing without it. Throws TOO_MANY_REQUESTS. A right code clears the count.
    */
   async mfaAttempt(userId: number): Promise<void> {
-    await this.limits.mfa_attempt?.enforce(keyOf(`user:${userId}`));
+    await this.limits.mfa_attempt?.enforce(this.keyOf(`user:${userId}`));
   }
 
   async mfaSucceeded(userId: number): Promise<void> {
-    await this.limits.mfa_attempt?.clear(keyOf(`user:${userId}`));
+    await this.limits.mfa_attempt?.clear(this.keyOf(`user:${userId}`));
   }
 
-  /** Deletes long-expired counters every few minutes until `stop`; they are dead weight, not state. */
+  /** Deletes expired counters every minute until `stop`; they are dead weight, not state. */
   startSweeping(onError: (error: unknown) => void): void {
     this.sweepTimer ??= setInterval(() => this.sweep().catch(onError), SWEEP_EVERY_MS).unref();
   }
 
-  async sweep(): Promise<void> {
+  /**
+   * Deletes every counter whose window has ended, then counts the live ones and marks each limit
+   * saturated or not (see the top of this file). `now` is milliseconds since the epoch, from
+   * Date.now like the limiter's own `expire` values; tests pass a later time. Answers the number
+   * of counters deleted.
+   */
+  async sweep(now: number = Date.now()): Promise<number> {
     // One statement for every limit (they share the table); instances sweeping at once do no harm.
-    await this.db.prisma.rateLimit.deleteMany({ where: { expire: { lt: BigInt(Date.now() - SWEEP_AFTER_MS) } } });
+    const { count } = await this.db.prisma.rateLimit.deleteMany({ where: { expire: { lt: BigInt(now) } } });
+    // Live counters per limit. SQL because the limit is the key's prefix (`<limit>:<HMAC>`, the
+    // library's keyPrefix), which Prisma's groupBy cannot take apart.
+    const rows = await this.db.prisma.$queryRaw<{ name: string; live: number }[]>`
+      SELECT split_part(key, ':', 1) AS name, count(*)::int AS live FROM rate_limits WHERE expire >= ${BigInt(now)} GROUP BY 1`;
+    const live = new Map(rows.map((row) => [row.name, row.live]));
+    for (const limit of Object.values(this.limits)) limit.saturated = (live.get(limit.name) ?? 0) >= this.maxKeys;
+    return count;
+  }
+
+  /** Whether a limit refuses identifiers it has not counted yet (the table is at its cap for it). */
+  saturated(name: RateLimitName): boolean {
+    return this.limits[name]?.saturated ?? false;
   }
 
   stop(): void {

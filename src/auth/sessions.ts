@@ -4,7 +4,7 @@
 // Prisma's typed API does the work, except on the refresh path, the hottest of the service: its
 // lookup joins four tables, which Prisma would run as one query per relation, and its rotation must
 // be ONE statement to be race-safe. Both are typed `pg` named statements (src/db/statements.ts).
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database, Db } from '../db/database';
 import { statement } from '../db/statements';
@@ -77,7 +77,8 @@ export const FIND_TOKEN = statement<[tokenHash: string], TokenRow>(
 );
 
 // Retire the presented token and issue its successor atomically: of two concurrent refreshes
-// with one token, exactly one gets a row inserted.
+// with one token, exactly one gets a row inserted. The successor's hash is the primary key, and a
+// token has exactly one possible successor (Sessions.successorOf), so a parent never has two.
 const ROTATE = statement<[tokenHash: string, now: Date, nextHash: string, expiresAt: Date]>(
   'sessions.rotate',
   `WITH retired AS (
@@ -93,14 +94,18 @@ export interface SessionsDependencies {
   db: Database;
   clock: Clock;
   options: SessionOptions;
+  /** Derives a token's successor; from AUTH_SECRET, used for nothing else. */
+  successorKey: Buffer;
 }
 
 export class Sessions {
   private readonly db: Database;
   private readonly clock: Clock;
   private readonly options: SessionOptions;
+  private readonly successorKey: Buffer;
 
-  constructor({ db, clock, options }: SessionsDependencies) {
+  constructor({ db, clock, options, successorKey }: SessionsDependencies) {
+    this.successorKey = successorKey;
     this.db = db;
     this.clock = clock;
     this.options = options;
@@ -162,19 +167,31 @@ export class Sessions {
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 
-    const next = newRefreshToken();
+    const next = this.successorOf(refreshToken);
     if (!row.retired_at) {
       const rotated = await ROTATE.run(this.db.pool, hash, now, next.hash, this.expiry(now));
       if (rotated === 1) return { subject, refreshToken: next.token };
       // A concurrent refresh with the same token retired it a moment ago: inside the grace window.
     }
-    // Inside the grace window a retired token gets a sibling successor, so a client racing with
-    // itself (two tabs, a retry) keeps its session.
-    await this.db.prisma.refreshToken.create({
-      data: { tokenHash: next.hash, sessionId: row.session_id, createdAt: now, expiresAt: this.expiry(now) },
-      select: { tokenHash: true },
+    // Inside the grace window a retired token gets its successor again — the same one, so a client
+    // racing with itself (two tabs, a retry) keeps its session and a replay forks nothing. Once
+    // the successor has been used, the parent coming back means two parties hold the family:
+    // reuse, and the session ends.
+    const successor = await this.db.prisma.refreshToken.findFirst({
+      where: { tokenHash: next.hash, sessionId: row.session_id },
+      select: { retiredAt: true },
     });
+    if (!successor || successor.retiredAt) {
+      await this.end(row.session_id, 'reuse');
+      throw new UnauthenticatedError('The refresh token is invalid or has expired.');
+    }
     return { subject, refreshToken: next.token };
+  }
+
+  /** The one successor a refresh token can have: an HMAC of it, shaped like a fresh token. */
+  private successorOf(token: string): { token: string; hash: string } {
+    const successor = createHmac('sha256', this.successorKey).update(token).digest('base64url');
+    return { token: successor, hash: hashRefreshToken(successor) };
   }
 
   /** Ends the session a refresh token belongs to. Unknown tokens end nothing and are not an error. */

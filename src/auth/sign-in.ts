@@ -5,8 +5,9 @@
 import type { Database } from '../db/database';
 import type { MfaTickets } from '../factors/mfa-tickets';
 import type { TotpFactor } from '../factors/totp-factor';
+import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
-import { InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
+import { InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
 import type { Sessions } from './sessions';
 
 export interface TokenPair {
@@ -41,13 +42,22 @@ export class SignIns {
   private readonly tokens: AccessTokens;
   private readonly tickets: MfaTickets;
   private readonly totp: TotpFactor;
+  private readonly metrics: Pick<Metrics, 'loginFailures'>;
 
-  constructor(deps: { db: Database; sessions: Sessions; tokens: AccessTokens; tickets: MfaTickets; totp: TotpFactor }) {
+  constructor(deps: {
+    db: Database;
+    sessions: Sessions;
+    tokens: AccessTokens;
+    tickets: MfaTickets;
+    totp: TotpFactor;
+    metrics: Pick<Metrics, 'loginFailures'>;
+  }) {
     this.db = deps.db;
     this.sessions = deps.sessions;
     this.tokens = deps.tokens;
     this.tickets = deps.tickets;
     this.totp = deps.totp;
+    this.metrics = deps.metrics;
   }
 
   /**
@@ -76,7 +86,13 @@ export class SignIns {
     }
     const found = await this.tickets.find(input.ticket);
     if (!found) throw new UnauthenticatedError(TICKET_REFUSED);
-    await this.totp.verify(found.userId, input.code);
+    try {
+      await this.totp.verify(found.userId, input.code);
+    } catch (error) {
+      // A wrong second factor is a failed sign-in like a wrong password: guessing shows in the metrics.
+      if (error instanceof InvalidCodeError) this.metrics.loginFailures.inc();
+      throw error;
+    }
     // The code is spent; the ticket must be too, or two requests could share one ticket.
     if (!(await this.tickets.consume(input.ticket))) throw new UnauthenticatedError(TICKET_REFUSED);
     const user = await this.activeUser(found.userId);

@@ -11,6 +11,11 @@
 //
 // Syntax: `{{name}}` (spaces inside the braces allowed). In .html files every value is HTML-escaped;
 // in .txt files values are inserted as they are; a subject is trimmed and kept to one line.
+//
+// {{username}} and {{email}} are chosen by whoever registers, so they may be text aimed at the
+// recipient ("visit-evil.com"): subjects may not use them (the subject is what a spam filter and
+// a reader trust most), and in bodies they are made inert — a zero-width space after every `.`,
+// `@`, `:` and `/` keeps mail clients from turning them into links.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { escapeHtml } from '../html';
@@ -20,6 +25,9 @@ export const TEMPLATE_VARIABLES = {
   welcome: ['app_name', 'username', 'email'],
   'password-reset': ['app_name', 'username', 'email', 'reset_link', 'valid_for', 'expires_at'],
 } as const;
+
+/** Values the registering party chooses: never in a subject, inert in bodies. */
+export const USER_CHOSEN_VARIABLES: readonly string[] = ['username', 'email'];
 
 /** The emails the service sends: one template set each. */
 export type EmailKind = keyof typeof TEMPLATE_VARIABLES;
@@ -87,7 +95,8 @@ export class EmailTemplates {
   }
 
   render<K extends EmailKind>(kind: K, values: TemplateValues<K>): RenderedEmail {
-    const vars: Record<string, string> = values;
+    const vars: Record<string, string> = { ...values };
+    for (const name of USER_CHOSEN_VARIABLES) if (vars[name] !== undefined) vars[name] = inert(vars[name]);
     return {
       // One line: a subject is a header, and a line break in it must never start another header.
       subject: fill(this.sources[`${kind}.subject.txt`], vars, oneLine).trim(),
@@ -114,8 +123,12 @@ function readTemplate(file: string): string {
 
 function checkPlaceholders(file: TemplateFile, source: string, shownAs: string): void {
   const kind = file.slice(0, file.indexOf('.')) as EmailKind;
-  const known: readonly string[] = TEMPLATE_VARIABLES[kind];
+  const subject = file.endsWith('.subject.txt');
+  const known: readonly string[] = TEMPLATE_VARIABLES[kind].filter((name) => !subject || !USER_CHOSEN_VARIABLES.includes(name));
   for (const [, name] of source.matchAll(PLACEHOLDER)) {
+    if (subject && USER_CHOSEN_VARIABLES.includes(name!)) {
+      throw new TemplateError(`the template ${shownAs} uses {{${name}}}, which a subject may not: it is text chosen by whoever registers`);
+    }
     if (!known.includes(name!)) {
       throw new TemplateError(
         `the template ${shownAs} uses the unknown placeholder {{${name}}}; ${kind} templates can use ${known.map((k) => `{{${k}}}`).join(', ')}`,
@@ -127,6 +140,11 @@ function checkPlaceholders(file: TemplateFile, source: string, shownAs: string):
 function fill(source: string, values: Record<string, string>, encode: (value: string) => string): string {
   // Placeholders were checked at load time, so every name has a value.
   return source.replace(PLACEHOLDER, (_, name: string) => encode(values[name] ?? ''));
+}
+
+/** Text that no mail client makes a link of: a zero-width space after every `.`, `@`, `:` and `/`. */
+export function inert(value: string): string {
+  return value.replace(/[.@:/]/g, '$&\u200B');
 }
 
 function oneLine(value: string): string {

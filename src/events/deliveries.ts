@@ -6,6 +6,7 @@
 // send → record. The row is always re-read: the event payload is a copy taken at insert time
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
+import type { RateLimits } from '../auth/rate-limits';
 import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
@@ -17,7 +18,14 @@ import type { Metrics } from '../metrics';
 import type { Prisma } from '../db/generated/client';
 import { EmailClaims, type Claim } from './email-claims';
 
-export type SkipReason = 'user_missing' | 'user_inactive' | 'request_missing' | 'request_used' | 'request_expired';
+export type SkipReason =
+  | 'user_missing'
+  | 'user_inactive'
+  | 'request_missing'
+  | 'request_used'
+  | 'request_expired'
+  /** RATE_LIMIT_EMAIL_PER_DOMAIN: too many emails to the recipient's domain this hour. */
+  | 'domain_limit';
 
 export type DeliveryOutcome =
   | { status: 'sent'; messageId: string }
@@ -33,6 +41,8 @@ export interface EmailDeliveriesDependencies {
   mailer: Mailer;
   templates: EmailTemplates;
   resetTokens: RowTokens;
+  /** The per-recipient-domain cap on emails. */
+  limits: Pick<RateLimits, 'emailTo'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -162,6 +172,9 @@ export class EmailDeliveries {
       const verdict = job.check(row);
       if (verdict) return this.notSent(job, verdict);
       const email = job.compose(row);
+      // Counted last, so only emails that would really go out use up the domain's allowance. Not
+      // sent, the claim is released: a redelivery by hand after the hour sends it.
+      if (!(await this.options.limits.emailTo(email.to))) return this.notSent(job, { status: 'skipped', reason: 'domain_limit' });
       const { messageId } = await this.claims
         .holding(
           claim,

@@ -2,9 +2,16 @@
 // their code and details; anything unexpected becomes INTERNAL_SERVER_ERROR without its message,
 // stack or SQL, and is logged here instead.
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AuthError, InvalidInputError, MfaRequiredError, RateLimitedError } from '../auth/errors';
 import type { Logger } from '../logger';
+
+/** The HTTP status below 500 that Apollo attached to an error it raised for a bad request. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof GraphQLError)) return undefined;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
 
 export function createErrorFormatter(logger: Logger, development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -23,6 +30,14 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       return { message: formatted.message, locations, path, extensions: { code } };
+    }
+    // Apollo's own refusals of a bad request (a persisted-query hash that does not match its
+    // query…) carry an HTTP status below 500 and no code: the client's mistake, not ours. Logged
+    // quietly and without a stack, so anyone cannot fill the error log at will.
+    const status = clientErrorStatus(original);
+    if (status !== undefined) {
+      logger.debug({ status, path, reason: formatted.message }, 'a GraphQL request was refused as malformed');
+      return { message: formatted.message, locations, path, extensions: { code: 'BAD_REQUEST' } };
     }
     logger.error({ err: original, path }, 'unexpected error in a GraphQL operation');
     return {

@@ -13,9 +13,9 @@ export class PasswordResolver {
   })
   async user_change_password(
     @Arg('arg', () => ChangePassword) arg: ChangePassword,
-    @Ctx() { services, caller }: Context,
+    @Ctx() { services, caller, origin }: Context,
   ): Promise<ChangePasswordStatus> {
-    await services.passwordChanges.change(caller(), { oldPassword: arg.old_password, newPassword: arg.new_password });
+    await services.passwordChanges.change(caller(), { oldPassword: arg.old_password, newPassword: arg.new_password }, origin);
     return { status: 'success', code: 200 };
   }
 

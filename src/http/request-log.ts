@@ -37,7 +37,8 @@ export function logRequest(logger: Logger, request: FastifyRequest, reply: Fasti
   const { operation, errors } = request.notes;
   const aborted = !reply.raw.writableFinished;
   const status = reply.raw.statusCode;
-  const level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
+  // A client's mistake (4xx) is routine: info, so anyone cannot raise warnings at will.
+  const level = status >= 500 ? 'error' : aborted ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {

@@ -23,6 +23,8 @@ export interface RouteDependencies {
   metrics: Metrics;
   /** When set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
+  /** Whether there is a GET /metrics at all (in production only with a token). */
+  serveMetrics: boolean;
   logger: Logger;
   /** The account-security page (sign-in, passkeys, TOTP set-up), titled with this name. */
   appName: string;
@@ -35,7 +37,7 @@ export interface RouteDependencies {
 export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
   app.get('/healthz', liveness);
   app.get('/readyz', readiness(deps.ready));
-  app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
+  if (deps.serveMetrics) app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
 
   // POST /events/user_registered, POST /events/password_reset_requested
   eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });

@@ -91,10 +91,10 @@ describe('login', () => {
     }
   });
 
-  it('prefers an exact username over another account whose email looks the same', async () => {
-    await register({ username: 'dave@example.com', email: 'dave.real@example.com', password: 'username daves pw' });
+  it('reads a login with @ as an email and any other as a username (no username has an @)', async () => {
+    expect((await register({ username: 'dave@example.com', email: 'dave.real@example.com', password: 'username daves pw' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     await register({ username: 'dave', email: 'dave@example.com', password: 'email daves pw' });
-    expect((await login('dave@example.com', 'username daves pw')).errors).toBeUndefined();
+    expect((await login('dave@example.com', 'email daves pw')).errors).toBeUndefined();
     expect((await login('dave', 'email daves pw')).errors).toBeUndefined();
   });
 

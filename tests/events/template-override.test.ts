@@ -8,7 +8,7 @@ import { setupTestService } from '../support/setup';
 
 // An operator's directory, written before the service starts (setup runs in beforeAll).
 const dir = mkdtempSync(path.join(os.tmpdir(), 'operator-templates-'));
-writeFileSync(path.join(dir, 'welcome.subject.txt'), '{{app_name}}: your account {{username}} is ready\n');
+writeFileSync(path.join(dir, 'welcome.subject.txt'), '{{app_name}}: your account is ready\n');
 writeFileSync(path.join(dir, 'welcome.txt'), 'Hi {{username}}! Sign in as {{email}}.\n');
 writeFileSync(path.join(dir, 'welcome.html'), '<h1>Hi {{username}}</h1><p>{{app_name}}</p>\n');
 writeFileSync(path.join(dir, 'password-reset.subject.txt'), 'Your {{app_name}} reset link\n');
@@ -22,8 +22,9 @@ it('uses the operator’s files for the emails they cover and the built-in templ
   expect((await t.events.deliver('password_reset_requested', await t.events.forRow('password_reset_requested', requestId))).body?.status).toBe('sent');
 
   const [welcome, reset] = await t.mailbox.waitFor(2);
-  expect(welcome!.subject).toBe('Fish & Chips: your account custom is ready');
-  expect(welcome!.text?.trim()).toBe('Hi custom! Sign in as custom@example.com.');
+  expect(welcome!.subject).toBe('Fish & Chips: your account is ready');
+  // The registrant's text made inert (a zero-width space after each `.` and `@`).
+  expect(welcome!.text?.trim()).toBe('Hi custom! Sign in as custom@\u200Bexample.\u200Bcom.');
   expect(String(welcome!.html).trim()).toBe('<h1>Hi custom</h1><p>Fish &amp; Chips</p>');
   // Only the subject of the reset email was overridden.
   expect(reset!.subject).toBe('Your Fish & Chips reset link');

@@ -29,12 +29,13 @@ describe('the welcome email', () => {
     expect(firstAddress(mail!.to)).toBe('Welcome.Me@example.com');
     expect(mail!.from?.value[0]).toEqual({ name: 'Acme Accounts', address: 'accounts@acme.test' });
     expect(mail!.subject).toBe(`Welcome to ${APP_NAME}`);
-    expect(mail!.text).toContain('Hello welcome.me,');
+    // The username is made inert (no autolink): a zero-width space follows each dot.
+    expect(mail!.text).toContain('Hello welcome.\u200Bme,');
     expect(mail!.text).toContain(`welcome to ${APP_NAME}!`);
-    expect(mail!.text).toContain('Welcome.Me@Example.com');
+    expect(mail!.text).toContain('Welcome.\u200BMe@\u200BExample.\u200Bcom');
     // Every value is escaped in HTML; the raw app name never appears there.
     const html = String(mail!.html);
-    expect(html).toContain('Hello welcome.me,');
+    expect(html).toContain('Hello welcome.\u200Bme,');
     expect(html).toContain('Acme &lt;Tools&gt; &amp; &quot;Co&quot;');
     expect(html).not.toContain(APP_NAME);
     expect(mail!.messageId).toMatch(new RegExp(`^<welcome\\.${id}\\.\\d+@acme\\.test>$`));

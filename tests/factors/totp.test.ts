@@ -272,6 +272,18 @@ describe('attempts', () => {
     const other = await userWithTotp('bystander');
     expect((await loginMfa(await ticketFor('bystander'), totpFor(other.secret, clock.now()))).errors).toBeUndefined();
   });
+
+  it('count as failed logins in the metrics, like wrong passwords', async () => {
+    const failures = async () => Number(/^auth_login_failures_total (\d+)$/m.exec(await service.metricsText())?.[1]);
+    const { secret } = await userWithTotp('counted');
+    const ticket = await ticketFor('counted');
+    const right = totpFor(secret, clock.now());
+    const before = await failures();
+    expect(codeOf(await loginMfa(ticket, right === '000000' ? '111111' : '000000'))).toBe('INVALID_TOKEN');
+    expect(await failures()).toBe(before + 1);
+    expect((await loginMfa(ticket, right)).errors).toBeUndefined();
+    expect(await failures()).toBe(before + 1);
+  });
 });
 
 describe('turning TOTP off', () => {

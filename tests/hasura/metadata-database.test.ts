@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { USERNAME_PATTERN } from '../../src/auth/usernames';
 import { LEASE_SECONDS } from '../../src/events/email-claims';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventDelivery } from '../support/hasura-gateway';
@@ -208,7 +209,8 @@ describe('permissions', () => {
     expect(select?.filter).toEqual(own);
     expect(select?.columns).toEqual(expect.arrayContaining(['id', 'username', 'email']));
     const update = users.update_permissions?.find((p) => p.role === 'user')?.permission;
-    expect(update).toEqual({ columns: ['username'], filter: own, check: own });
+    // A rename must follow the username rule, the same pattern as registration's.
+    expect(update).toEqual({ columns: ['username'], filter: own, check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }] } });
   });
 
   it('let a manager read every user and (de)activate others, never change a role', () => {
