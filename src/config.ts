@@ -8,6 +8,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
+import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type ProvidersConfig } from './providers/provider-config';
 
 export class ConfigError extends Error {
   constructor(
@@ -65,6 +66,10 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Where browsers reach the service (PUBLIC_URL, no trailing slash): provider callbacks are built from it. */
+  publicUrl: string;
+  /** Sign-in with a provider (OpenID Connect, GitHub). */
+  signInProviders: ProvidersConfig;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -241,6 +246,22 @@ const schema = z.object({
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ALLOWED_REDIRECT_URLS: redirectUrlsSchema.default([]),
+  OIDC_PROVIDERS: oidcProvidersSchema.default([]),
+  PROVIDER_TIMEOUT: duration(1).default(10),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
+  MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
+  MICROSOFT_TENANT: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain').default('common'),
+  APPLE_CLIENT_ID: z.string().min(1).optional(),
+  APPLE_TEAM_ID: z.string().min(1).optional(),
+  APPLE_KEY_ID: z.string().min(1).optional(),
+  APPLE_PRIVATE_KEY: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://github.com'),
 });
 
 type RawConfig = z.infer<typeof schema>;
@@ -304,6 +325,9 @@ function toConfig(raw: RawConfig): Config {
   }
   const roles = raw.ROLES.includes(raw.DEFAULT_ROLE) ? raw.ROLES : [raw.DEFAULT_ROLE, ...raw.ROLES];
 
+  const providers = providerSettings(raw, raw.OIDC_PROVIDERS);
+  if ('variable' in providers) throw new ConfigError(providers.variable, providers.reason);
+
   return {
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
@@ -348,6 +372,12 @@ function toConfig(raw: RawConfig): Config {
       resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
     },
     metricsToken: raw.METRICS_TOKEN,
+    publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, ''),
+    signInProviders: {
+      providers: providers.providers,
+      allowedRedirectUrls: raw.ALLOWED_REDIRECT_URLS,
+      timeout: raw.PROVIDER_TIMEOUT,
+    },
   };
 }
 
@@ -380,7 +410,7 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 function describeIssue(issue: z.core.$ZodIssue | undefined, value: string | undefined): string {
   const message = issue?.message ?? 'is invalid';
   // Never echo secrets back into a log line.
-  const secret = /SECRET|PASSWORD|KEY|URL|^METRICS_TOKEN$/.test(String(issue?.path[0] ?? ''));
+  const secret = /SECRET|PASSWORD|KEY|URL|^METRICS_TOKEN$|^OIDC_PROVIDERS$/.test(String(issue?.path[0] ?? ''));
   const shown = value === undefined || secret || message.includes('(got') ? '' : ` (got "${value}")`;
   return `${message.replace(/^Invalid input: /, '')}${shown}`;
 }

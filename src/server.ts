@@ -16,6 +16,7 @@ import { frontDoor } from './http/front-door';
 import { bodyError, directGraphqlPost, isPlainGraphqlPost, MAX_BODY_BYTES } from './http/graphql-endpoint';
 import { metricsEndpoint } from './http/metrics';
 import { playground } from './http/playground';
+import { createProviderRouter } from './http/provider-routes';
 import { requestNotes } from './http/request-log';
 import { graphqlCors, securityHeaders } from './http/security';
 import { createErrorFormatter } from './graphql/errors';
@@ -79,6 +80,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
   app.use('/events', createEventsRouter({ deliveries: services.deliveries, webhookSecret: config.eventWebhookSecret, logger }));
 
   app.get('/metrics', metricsEndpoint(services.metrics, config.metricsToken));
+
+  app.use('/signin/provider', createProviderRouter(services.providerSignIns, logger));
 
   if (config.playground) app.use(playground(config.appName));
 

@@ -9,6 +9,7 @@ import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
 import { RowTokens } from './auth/row-tokens';
 import { Sessions } from './auth/sessions';
+import { SignIn } from './auth/sign-in';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
@@ -18,6 +19,10 @@ import { EmailDeliveries } from './events/deliveries';
 import type { Logger } from './logger';
 import { DerivedKeys } from './keys/derived-keys';
 import { Metrics } from './metrics';
+import { ProviderAccounts } from './providers/provider-accounts';
+import { createProviderClients } from './providers/provider-clients';
+import { ProviderSignIns } from './providers/provider-sign-ins';
+import { AllowedRedirects } from './providers/redirect-urls';
 
 export interface Services {
   config: Config;
@@ -34,6 +39,8 @@ export interface Services {
   resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
   passwordResets: PasswordResets;
+  /** Sign in with a provider (OpenID Connect, GitHub). */
+  providerSignIns: ProviderSignIns;
   limits: RateLimits;
   metrics: Metrics;
   /** Closed by the server's stop(). */
@@ -57,11 +64,25 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   );
   const hasher = new PasswordHasher(config.bcryptRounds);
   const policy = new PasswordPolicy(config.passwordMinLength);
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics);
+  const signIn = new SignIn({ sessions, tokens });
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIn);
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
     ttlSeconds: config.passwordResetTtl,
+  });
+
+  const providerSignIns = new ProviderSignIns({
+    db,
+    clock,
+    logger,
+    providers: createProviderClients(config.signInProviders, { clock, production: config.nodeEnv === 'production' }),
+    redirects: new AllowedRedirects(config.signInProviders.allowedRedirectUrls),
+    publicUrl: config.publicUrl,
+    accounts: new ProviderAccounts({ db, clock, defaultRole: config.defaultRole }),
+    signIn,
+    stateKey: keys.key('oauth-state'),
+    codeKey: keys.key('provider-signin-code'),
   });
 
   // Templates first: a broken override stops start-up before anything is listening.
@@ -102,6 +123,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     resetTokens,
     passwordChanges,
     passwordResets,
+    providerSignIns,
     limits,
     metrics,
     mailer,

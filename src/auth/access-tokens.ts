@@ -13,6 +13,8 @@ export interface TokenSubject {
   email: string;
   role: string;
   sessionId: string;
+  /** How the user proved who they are (RFC 8176 values: pwd, otp, oauth …); default ["pwd"]. */
+  amr?: string[];
 }
 
 export interface HasuraClaims {
@@ -30,6 +32,7 @@ export interface AccessTokenPayload {
   sid: string;
   user_name: string;
   user_email: string;
+  amr: string[];
   iss?: string;
   aud?: string | string[];
   [namespace: string]: unknown;
@@ -79,6 +82,7 @@ export class AccessTokens {
       sid: subject.sessionId,
       user_name: subject.username,
       user_email: subject.email,
+      amr: subject.amr ?? ['pwd'],
       [this.config.claimsNamespace]: this.config.claimsFormat === 'stringified_json' ? JSON.stringify(claims) : claims,
     };
     if (this.config.issuer !== undefined) payload.iss = this.config.issuer;

@@ -11,11 +11,9 @@ import type { PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
+import type { SignIn, TokenPair } from './sign-in';
 
-export interface TokenPair {
-  access: string;
-  refresh: string;
-}
+export type { TokenPair } from './sign-in';
 
 export interface RegisteredUser {
   id: number;
@@ -65,7 +63,8 @@ interface LoginRow {
   id: number;
   username: string;
   email: string;
-  password_hash: string;
+  /** Null: the account was made by a provider sign-in and has no password yet. */
+  password_hash: string | null;
   is_active: boolean;
   role_id: number;
   role: string;
@@ -93,6 +92,7 @@ export class Accounts {
     private readonly clock: Clock,
     private readonly limits: RateLimits,
     private readonly metrics: Pick<Metrics, 'loginFailures'>,
+    private readonly signInService: SignIn,
   ) {}
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
@@ -158,7 +158,7 @@ export class Accounts {
     // login text, so that an unknown name is limited exactly like a known one.
     const account = user ? `user:${user.id}` : `login:${login}`;
     await this.limits.loginAttempt(account, origin);
-    const matches = await this.hasher.verify(input.password, user?.password_hash);
+    const matches = await this.hasher.verify(input.password, user?.password_hash ?? undefined);
     if (!user || !matches || !user.is_active) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
@@ -168,17 +168,9 @@ export class Accounts {
     return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
   }
 
-  /** A new session for a user who just proved who they are, and the tokens that go with it. */
-  private async signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
-    const session = await this.sessions.start(user.id, user.roleId);
-    const access = this.tokens.sign({
-      userId: user.id,
-      username: user.username,
-      email: user.email,
-      role: user.role,
-      sessionId: session.sessionId,
-    });
-    return { access, refresh: session.refreshToken };
+  /** A new session for a user who just proved who they are with a password. */
+  private signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
+    return this.signInService.issueTokens(user, { amr: ['pwd'] });
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -19,12 +19,14 @@ export const CHANGE_MESSAGES = {
   oldIncorrect: 'Your old password was entered incorrectly. Please enter it again.',
   sameAsOld: 'The new password must be different from the old password.',
   sessionEnded: 'This session has ended. Sign in again.',
+  // An account made by a provider sign-in: there is no old password to prove.
+  noPassword: 'This account has no password yet: set one through a password reset (user_password_reset).',
 } as const;
 
 interface UserRow {
   username: string;
   email: string;
-  password_hash: string;
+  password_hash: string | null;
 }
 
 const FIND_USER = {
@@ -77,9 +79,11 @@ export class PasswordChanges {
     const { rows } = await this.db.pool.query<UserRow>({ ...FIND_USER, values: [caller.userId] });
     const user = rows[0];
     if (!user) throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
+    const currentHash = user.password_hash;
+    if (currentHash === null) throw new InvalidInputError({ old_password: [CHANGE_MESSAGES.noPassword] });
 
     const fields: FieldErrors = {};
-    if (!(await this.oldPasswordMatches(input.oldPassword, user.password_hash))) {
+    if (!(await this.oldPasswordMatches(input.oldPassword, currentHash))) {
       fields.old_password = [CHANGE_MESSAGES.oldIncorrect];
     }
     const reasons = await this.policy.check(input.newPassword, { username: user.username, email: user.email });
@@ -90,12 +94,12 @@ export class PasswordChanges {
     // Hashing takes a quarter of a second at cost 12: done before the transaction, not inside it.
     const newHash = await this.hasher.hash(input.newPassword);
     await inTransaction(this.db.pool, async (client) => {
-      await this.apply(client, caller, user.password_hash, newHash);
+      await this.apply(client, caller, currentHash, newHash);
     });
   }
 
   private async apply(client: pg.PoolClient, caller: Caller, verifiedHash: string, newHash: string): Promise<void> {
-    const { rows } = await client.query<{ password_hash: string; live: boolean }>({
+    const { rows } = await client.query<{ password_hash: string | null; live: boolean }>({
       ...LOCK_USER,
       values: [caller.userId, caller.sessionId],
     });

@@ -37,6 +37,9 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 
 const REFRESH_TOKEN_BYTES = 32;
 
+/** Sessions from before the amr column were password sign-ins. */
+const DEFAULT_AMR = ['pwd'];
+
 export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function hashRefreshToken(token: string): string {
@@ -55,6 +58,7 @@ export interface TokenRow {
   retired_at: Date | null;
   revoked_at: Date | null;
   session_role_id: number;
+  amr: string[] | null;
   user_id: number;
   username: string;
   email: string;
@@ -66,7 +70,7 @@ export interface TokenRow {
 /** The refresh path's one lookup; exported so the benchmark's baseline runs the very same statement. */
 export const FIND_TOKEN = {
   name: 'sessions.find_token',
-  text: `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id,
+  text: `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
                 u.id AS user_id, u.username, u.email, u.is_active, u.role_id, r.name AS role
            FROM refresh_tokens rt
            JOIN sessions s ON s.id = rt.session_id
@@ -79,7 +83,7 @@ export const FIND_TOKEN = {
 const START = {
   name: 'sessions.start',
   text: `WITH s AS (
-           INSERT INTO sessions (id, user_id, role_id, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4) RETURNING id
+           INSERT INTO sessions (id, user_id, role_id, created_at, last_used_at, amr) VALUES ($1, $2, $3, $4, $4, $7) RETURNING id
          ), u AS (
            UPDATE users SET last_login_at = $4 WHERE id = $2
          )
@@ -134,12 +138,15 @@ export class Sessions {
     private readonly clock: Clock,
   ) {}
 
-  /** Starts a session for a user who just proved who they are; records the login time. */
-  async start(userId: number, roleId: number): Promise<{ sessionId: string; refreshToken: string }> {
+  /**
+   * Starts a session for a user who just proved who they are, with `amr` saying how; records the
+   * login time.
+   */
+  async start(userId: number, roleId: number, amr: string[]): Promise<{ sessionId: string; refreshToken: string }> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
-    await this.db.query({ ...START, values: [sessionId, userId, roleId, now, hash, this.expiry(now)] });
+    await this.db.query({ ...START, values: [sessionId, userId, roleId, now, hash, this.expiry(now), amr] });
     return { sessionId, refreshToken: token };
   }
 
@@ -167,6 +174,7 @@ export class Sessions {
       email: row.email,
       role: row.role,
       sessionId: row.session_id,
+      amr: row.amr ?? DEFAULT_AMR,
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 

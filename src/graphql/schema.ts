@@ -3,11 +3,12 @@ import { buildSchemaSync } from 'type-graphql';
 import { AccountResolver } from './account.resolver';
 import { authChecker } from './auth-checker';
 import { PasswordResolver } from './password.resolver';
+import { ProviderResolver } from './provider.resolver';
 import { SampleResolver } from './sample.resolver';
 
 export function buildAuthSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AccountResolver, PasswordResolver, SampleResolver],
+    resolvers: [AccountResolver, PasswordResolver, ProviderResolver, SampleResolver],
     authChecker,
     // Input rules live in the domain, which reports every bad field at once.
     validate: false,

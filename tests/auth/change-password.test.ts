@@ -47,7 +47,7 @@ const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
 describe('a successful change', () => {
   let user: Awaited<ReturnType<typeof newUser>>;
   let res: Awaited<ReturnType<typeof change>>;
-  let before: { passwordHash: string; passwordChangedAt: Date };
+  let before: { passwordHash: string | null; passwordChangedAt: Date };
   beforeAll(async () => {
     user = await newUser();
     before = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });

@@ -11,7 +11,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const TABLES = ['email_claims', 'refresh_tokens', 'sessions', 'password_reset_requests', 'users', 'roles', 'rate_limits'];
+const TABLES = ['provider_sign_in_codes', 'provider_sign_in_requests', 'user_identities', 'email_claims', 'refresh_tokens', 'sessions', 'password_reset_requests', 'users', 'roles', 'rate_limits'];
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const server = serverUrl();

@@ -12,6 +12,8 @@ import {
   ResetDocument,
   ResetValidateDocument,
   SampleDocument,
+  SigninCodeDocument,
+  SigninIdTokenDocument,
 } from '../generated/graphql';
 
 export * from '../generated/graphql';
@@ -25,3 +27,5 @@ export const CHANGE_PASSWORD = print(ChangePasswordDocument);
 export const RESET = print(ResetDocument);
 export const RESET_VALIDATE = print(ResetValidateDocument);
 export const RESET_CONFIRM = print(ResetConfirmDocument);
+export const SIGNIN_CODE = print(SigninCodeDocument);
+export const SIGNIN_IDTOKEN = print(SigninIdTokenDocument);
