@@ -4,6 +4,7 @@
 //
 // Settings: { port, clients: [client metadata], accounts: { <login>: <claims> }, jwks: { keys } }.
 // Its development login page accepts any password for a login listed in `accounts`.
+import process from 'node:process';
 import Provider from 'oidc-provider';
 
 const settings = JSON.parse(process.argv[2]);
