@@ -135,6 +135,10 @@ export class OidcProviderClient implements ProviderClient {
       )
       .then((config) => {
         config.timeout = this.options.timeout;
+        // OIDC lets a client skip the ID token's signature when it came straight from the token
+        // endpoint over TLS; check it anyway (against the published keys), so that neither a
+        // plain-http provider nor a tampering proxy can put words in the provider's mouth.
+        oidc.enableNonRepudiationChecks(config);
         return config;
       })
       .catch((error: unknown) => {
@@ -186,7 +190,7 @@ export function failure(error: unknown): ProviderFailure {
   if (typeof code === 'string' && TOKEN_CHECK_CODES.has(code)) {
     return new ProviderFailure('UNAUTHENTICATED', 'The ID token could not be verified.', { cause: error });
   }
-  if (error instanceof Error && /signature/i.test(error.message)) {
+  if (error instanceof Error && (/signature/i.test(error.message) || (error.cause instanceof Error && /signature/i.test(error.cause.message)))) {
     return new ProviderFailure('UNAUTHENTICATED', 'The ID token could not be verified.', { cause: error });
   }
   return new ProviderFailure('PROVIDER_ERROR', 'The provider did not answer as expected.', { cause: error });
