@@ -26,9 +26,14 @@ const metadata = loadHasuraMetadata();
 const tables = allTables(metadata);
 
 /** Columns no role may ever read, and that no event payload may carry. */
-const SECRET_COLUMNS: Record<string, string[]> = { users: ['password_hash'], refresh_tokens: ['token_hash'] };
+const SECRET_COLUMNS: Record<string, string[]> = {
+  users: ['password_hash'],
+  refresh_tokens: ['token_hash'],
+  provider_sign_in_requests: ['state_hash'],
+  provider_sign_in_codes: ['code_hash'],
+};
 /** Tables no role but admin may touch at all. */
-const PRIVATE_TABLES = ['sessions', 'refresh_tokens', 'email_claims'];
+const PRIVATE_TABLES = ['sessions', 'refresh_tokens', 'email_claims', 'provider_sign_in_requests', 'provider_sign_in_codes'];
 const ROLES = ['public', 'user', 'manager'];
 /** The webhook routes of CONTRACT.md §4, by trigger name. */
 const CONTRACT_WEBHOOKS: Record<string, { path: string; table: string }> = {
@@ -110,6 +115,7 @@ describe('the database source', () => {
       'public.password_reset_requests',
       'public.roles',
       'public.sessions',
+      'public.user_identities',
       'public.users',
     ]);
   });
@@ -190,6 +196,14 @@ describe('permissions', () => {
     expect(select?.columns).toEqual(expect.arrayContaining(['id', 'username', 'email']));
     const update = users.update_permissions?.find((p) => p.role === 'user')?.permission;
     expect(update).toEqual({ columns: ['username'], filter: own, check: own });
+  });
+
+  it("let a user read their own provider identities only, and nobody write them", () => {
+    const identities = table('user_identities');
+    const own = identities.select_permissions?.find((p) => p.role === 'user')?.permission;
+    expect(own?.filter).toEqual({ user_id: { _eq: 'X-Hasura-User-Id' } });
+    expect(own?.columns).toEqual(expect.arrayContaining(['provider', 'subject', 'email', 'user_id']));
+    expect(identities.update_permissions ?? []).toEqual([]);
   });
 
   it('let a manager read every user and (de)activate others, never change a role', () => {
