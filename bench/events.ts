@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { startService, type RunningService } from '../src/app';
+import { startService, type RunningService } from '../src/service';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startSmtpServer } from '../tests/support/smtp';

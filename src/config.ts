@@ -1,14 +1,14 @@
 // The one place that reads the environment. Everything else receives a typed, validated `Config`.
-// A bad value stops start-up with one line naming the variable (`ConfigError`).
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// A bad value stops start-up with one line naming the variable (`ConfigError`). Loading writes
+// nothing: development secrets are made beforehand by ensureDevelopmentSecrets.
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
-import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type ProvidersConfig } from './providers/provider-config';
+import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type BuiltInProviderVariables } from './providers/provider-config';
 
 export class ConfigError extends Error {
   constructor(
@@ -20,58 +20,6 @@ export class ConfigError extends Error {
   }
 }
 
-export type Environment = 'development' | 'production' | 'test';
-
-export interface Config {
-  nodeEnv: Environment;
-  port: number;
-  host: string;
-  /** Unset: the embedded PGlite database under `dataDir`. */
-  databaseUrl: string | undefined;
-  databasePoolMax: number;
-  dataDir: string;
-  migrateOnStart: boolean;
-  /** The root of every derived key (reset and verification links, encrypted secrets). */
-  authSecret: string;
-  jwt: JwtConfig;
-  /** Seconds. */
-  accessTokenTtl: number;
-  refreshTokenTtl: number;
-  refreshTokenRotation: boolean;
-  refreshTokenReuseGrace: number;
-  bcryptRounds: number;
-  passwordMinLength: number;
-  passwordResetTtl: number;
-  passwordResetUrl: string;
-  smtpUrl: string | undefined;
-  emailFrom: string;
-  emailTemplatesDir: string | undefined;
-  appName: string;
-  eventWebhookSecret: string;
-  defaultRole: string;
-  roles: string[];
-  admin: { username: string; email: string; password: string; role: string } | undefined;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  playground: boolean;
-  shutdownTimeout: number;
-  /**
-   * Which proxies' `X-Forwarded-For` to believe (Express's `trust proxy`): `false` — the client's
-   * address is unknown (behind Hasura every request comes from Hasura), so per-client limits are
-   * off; a hop count (0: clients connect directly); `true` (the left-most address); or a list of
-   * trusted proxy addresses and subnets.
-   */
-  trustProxy: TrustProxy;
-  /** Browser origins allowed to call `POST /graphql` cross-origin: `*`, or exact origins (`:*` = any port). */
-  corsOrigins: '*' | string[];
-  rateLimits: RateLimitConfig;
-  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
-  metricsToken: string | undefined;
-  /** Where browsers reach the service (PUBLIC_URL, no trailing slash): provider callbacks are built from it. */
-  publicUrl: string;
-  /** Sign-in with a provider (OpenID Connect, GitHub). */
-  signInProviders: ProvidersConfig;
-}
-
 export type TrustProxy = boolean | number | string[];
 
 /** `points` events per `duration` seconds; `undefined` = no limit. */
@@ -80,20 +28,8 @@ export interface RateLimit {
   duration: number;
 }
 
-export interface RateLimitConfig {
-  /** Failed logins per account; a success clears them. */
-  login: RateLimit | undefined;
-  /** Failed logins per client address (TRUST_PROXY only). */
-  loginPerClient: RateLimit | undefined;
-  /** Registrations per client address (TRUST_PROXY only). */
-  registerPerClient: RateLimit | undefined;
-  /** Reset requests per email; over it the request is silently dropped. */
-  resetRequest: RateLimit | undefined;
-  /** Reset requests per client address (TRUST_PROXY only); silently dropped too. */
-  resetRequestPerClient: RateLimit | undefined;
-  /** Reset token checks (validate and confirm together) per email. */
-  resetAttempt: RateLimit | undefined;
-}
+/** Where the embedded database and the development secrets live. */
+export const DEFAULT_DATA_DIR = '.data';
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
 const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 } as const;
@@ -145,7 +81,7 @@ const rateLimit = z
 
 const TRUST_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** A proxy address, subnet (10.0.0.0/8) or one of Express's names (loopback, linklocal, uniquelocal). */
+/** A proxy address, subnet (10.0.0.0/8) or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
 function isProxyAddress(entry: string): boolean {
   if (TRUST_NAMES.has(entry)) return true;
   const [address = '', prefix, ...rest] = entry.split('/');
@@ -198,7 +134,8 @@ const LOCAL_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const roleName = z.string().trim().regex(/^[a-z][a-z0-9_-]{0,62}$/i, 'must be a role name of letters, digits, _ or -');
 
-const schema = z.object({
+/** The environment variables, checked one by one. */
+const variables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: integer(0, 65535).default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -207,7 +144,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: integer(1, 200).default(10),
-  DATA_DIR: z.string().min(1).default('.data'),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   MIGRATE_ON_START: boolean.default(true),
   AUTH_SECRET: z.string().optional(),
   HASURA_GRAPHQL_JWT_SECRET: z.string().optional(),
@@ -264,7 +201,136 @@ const schema = z.object({
   GITHUB_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://github.com'),
 });
 
-type RawConfig = z.infer<typeof schema>;
+type Variables = z.infer<typeof variables>;
+
+/** Every environment variable the service reads. */
+export const CONFIG_VARIABLES = Object.keys(variables.shape) as ReadonlyArray<keyof Variables>;
+
+/**
+ * The configuration, grouped by the part of the service that uses it. Rules that involve several
+ * variables are checked here; each failure names the variable to fix.
+ */
+const schema = variables.transform((env, ctx) => {
+  const refuse = (variable: keyof Variables, message: string): never => {
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+    return z.NEVER;
+  };
+  const production = env.NODE_ENV === 'production';
+
+  if (env.BCRYPT_ROUNDS < 10 && env.NODE_ENV !== 'test') return refuse('BCRYPT_ROUNDS', 'must be at least 10 outside tests');
+
+  // Development secrets are made by ensureDevelopmentSecrets (src/development-secrets.ts) before
+  // this runs; a missing one here means nobody made it.
+  if (!env.AUTH_SECRET) return refuse('AUTH_SECRET', 'is required');
+  if (env.AUTH_SECRET.length < MIN_AUTH_SECRET_LENGTH) return refuse('AUTH_SECRET', `must be at least ${MIN_AUTH_SECRET_LENGTH} characters`);
+
+  if (!env.HASURA_GRAPHQL_JWT_SECRET) return refuse('HASURA_GRAPHQL_JWT_SECRET', 'is required');
+  let jwt: JwtConfig;
+  try {
+    jwt = parseJwtSecret(env.HASURA_GRAPHQL_JWT_SECRET);
+  } catch (error) {
+    return refuse('HASURA_GRAPHQL_JWT_SECRET', (error as Error).message);
+  }
+
+  if (!env.EVENT_WEBHOOK_SECRET) return refuse('EVENT_WEBHOOK_SECRET', 'is required');
+  if (production && env.EVENT_WEBHOOK_SECRET.length < 32) return refuse('EVENT_WEBHOOK_SECRET', 'must be at least 32 characters in production');
+
+  const { ADMIN_USERNAME: username, ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = env;
+  if ((username || email || password) && !(username && email && password)) {
+    return refuse(!username ? 'ADMIN_USERNAME' : !email ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'is required when any ADMIN_* variable is set');
+  }
+
+  const signInProviders = providerSettings(env satisfies BuiltInProviderVariables, env.OIDC_PROVIDERS);
+  if ('variable' in signInProviders) return refuse(signInProviders.variable as keyof Variables, signInProviders.reason);
+
+  return {
+    environment: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      /**
+       * Which proxies' `X-Forwarded-For` to believe: `false` — the client's address is unknown
+       * (behind Hasura every request comes from Hasura), so per-client limits are off; a hop count
+       * (0: clients connect directly); `true` (the left-most address); or a list of trusted proxy
+       * addresses and subnets.
+       */
+      trustProxy: env.TRUST_PROXY,
+      /** Browser origins allowed to call `POST /graphql` cross-origin: `*`, or exact origins (`:*` = any port). */
+      // No cross-origin browser access unless asked for, except from local front ends in development.
+      corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === 'development' ? LOCAL_ORIGINS : []),
+      playground: env.PLAYGROUND ?? !production,
+      /** Seconds a stop waits for requests in flight. */
+      shutdownTimeout: env.SHUTDOWN_TIMEOUT,
+      /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+      metricsToken: env.METRICS_TOKEN,
+      /** Where browsers reach the service (no trailing slash): provider callbacks are built from it, never from request headers. */
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    },
+    database: {
+      /** Unset: the embedded PGlite database under `dataDir`. */
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      dataDir: path.resolve(env.DATA_DIR),
+      migrateOnStart: env.MIGRATE_ON_START,
+    },
+    keys: {
+      /** The root of every derived key (reset and verification links, encrypted secrets). */
+      authSecret: env.AUTH_SECRET,
+    },
+    /** Lifetimes in seconds. */
+    tokens: {
+      jwt,
+      accessTtl: env.ACCESS_TOKEN_TTL,
+      refreshTtl: env.REFRESH_TOKEN_TTL,
+      refreshRotation: env.REFRESH_TOKEN_ROTATION,
+      refreshReuseGrace: env.REFRESH_TOKEN_REUSE_GRACE,
+    },
+    passwords: {
+      bcryptRounds: env.BCRYPT_ROUNDS,
+      minLength: env.PASSWORD_MIN_LENGTH,
+      /** Seconds a reset link works. */
+      resetTtl: env.PASSWORD_RESET_TTL,
+      resetUrl: env.PASSWORD_RESET_URL,
+    },
+    email: {
+      smtpUrl: env.SMTP_URL,
+      from: env.EMAIL_FROM,
+      templatesDir: env.EMAIL_TEMPLATES_DIR ? path.resolve(env.EMAIL_TEMPLATES_DIR) : undefined,
+      appName: env.APP_NAME,
+    },
+    events: { webhookSecret: env.EVENT_WEBHOOK_SECRET },
+    roles: {
+      default: env.DEFAULT_ROLE,
+      /** Created at start-up; always includes the default role. */
+      all: env.ROLES.includes(env.DEFAULT_ROLE) ? env.ROLES : [env.DEFAULT_ROLE, ...env.ROLES],
+    },
+    admin: username && email && password ? { username, email, password, role: env.ADMIN_ROLE } : undefined,
+    /** Sign in with a provider (OpenID Connect issuers, GitHub). */
+    providers: {
+      providers: signInProviders.providers,
+      /** Where a sign-in may send the browser back to (parsed, exact-prefix match). */
+      allowedRedirectUrls: env.ALLOWED_REDIRECT_URLS,
+      /** Seconds a provider may take to answer one request. */
+      timeout: env.PROVIDER_TIMEOUT,
+    },
+    /** `undefined`: no limit. The per-client ones apply only with TRUST_PROXY. */
+    limits: {
+      /** Failed logins per account; a success clears them. */
+      login: env.RATE_LIMIT_LOGIN ?? undefined,
+      loginPerClient: env.RATE_LIMIT_LOGIN_PER_CLIENT ?? undefined,
+      registerPerClient: env.RATE_LIMIT_REGISTER_PER_CLIENT ?? undefined,
+      /** Reset requests per email; over it the request is silently dropped. */
+      resetRequest: env.RATE_LIMIT_RESET_REQUEST ?? undefined,
+      resetRequestPerClient: env.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
+      /** Reset token checks (validate and confirm together) per email. */
+      resetAttempt: env.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+    },
+  };
+});
+
+export type Config = z.infer<typeof schema>;
+export type RateLimitConfig = Config['limits'];
 
 export interface LoadConfigOptions {
   /** Variables; the process environment in production code, a plain object in tests. */
@@ -273,126 +339,21 @@ export interface LoadConfigOptions {
   envFile?: string | false;
 }
 
+/** The variables the service starts with: `.env` (when present) under the process environment. */
+export function readEnvironment(options: LoadConfigOptions = {}): Record<string, string> {
+  return { ...readEnvFile(options.envFile), ...definedOnly(options.env ?? process.env) };
+}
+
+/** Checks and groups the variables; writes nothing. Throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const env = { ...readEnvFile(options.envFile), ...definedOnly(options.env ?? process.env) };
+  const env = readEnvironment(options);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
     throw new ConfigError(variable, describeIssue(issue, env[variable]));
   }
-  return toConfig(parsed.data);
-}
-
-function toConfig(raw: RawConfig): Config {
-  const production = raw.NODE_ENV === 'production';
-  const dataDir = path.resolve(raw.DATA_DIR);
-
-  if (raw.BCRYPT_ROUNDS < 10 && raw.NODE_ENV !== 'test') {
-    throw new ConfigError('BCRYPT_ROUNDS', 'must be at least 10 outside tests');
-  }
-
-  const authSecret = raw.AUTH_SECRET ?? (production ? undefined : developmentSecret(dataDir, 'auth-secret'));
-  if (!authSecret) throw new ConfigError('AUTH_SECRET', 'is required in production');
-  if (authSecret.length < MIN_AUTH_SECRET_LENGTH) {
-    throw new ConfigError('AUTH_SECRET', `must be at least ${MIN_AUTH_SECRET_LENGTH} characters`);
-  }
-
-  const jwtSecret =
-    raw.HASURA_GRAPHQL_JWT_SECRET ??
-    (production
-      ? undefined
-      : JSON.stringify({ type: 'HS256', key: developmentSecret(dataDir, 'jwt-key') }));
-  if (!jwtSecret) throw new ConfigError('HASURA_GRAPHQL_JWT_SECRET', 'is required in production');
-  let jwt: JwtConfig;
-  try {
-    jwt = parseJwtSecret(jwtSecret);
-  } catch (error) {
-    throw new ConfigError('HASURA_GRAPHQL_JWT_SECRET', (error as Error).message);
-  }
-
-  const eventWebhookSecret =
-    raw.EVENT_WEBHOOK_SECRET ?? (production ? undefined : developmentSecret(dataDir, 'webhook-secret'));
-  if (!eventWebhookSecret) throw new ConfigError('EVENT_WEBHOOK_SECRET', 'is required in production');
-  if (production && eventWebhookSecret.length < 32) {
-    throw new ConfigError('EVENT_WEBHOOK_SECRET', 'must be at least 32 characters in production');
-  }
-
-  const adminFields = [raw.ADMIN_USERNAME, raw.ADMIN_EMAIL, raw.ADMIN_PASSWORD];
-  if (adminFields.some(Boolean) && !adminFields.every(Boolean)) {
-    const missing = ['ADMIN_USERNAME', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'].find((_, i) => !adminFields[i]);
-    throw new ConfigError(missing ?? 'ADMIN_USERNAME', 'is required when any ADMIN_* variable is set');
-  }
-  const roles = raw.ROLES.includes(raw.DEFAULT_ROLE) ? raw.ROLES : [raw.DEFAULT_ROLE, ...raw.ROLES];
-
-  const providers = providerSettings(raw, raw.OIDC_PROVIDERS);
-  if ('variable' in providers) throw new ConfigError(providers.variable, providers.reason);
-
-  return {
-    nodeEnv: raw.NODE_ENV,
-    port: raw.PORT,
-    host: raw.HOST,
-    databaseUrl: raw.DATABASE_URL,
-    databasePoolMax: raw.DATABASE_POOL_MAX,
-    dataDir,
-    migrateOnStart: raw.MIGRATE_ON_START,
-    authSecret,
-    jwt,
-    accessTokenTtl: raw.ACCESS_TOKEN_TTL,
-    refreshTokenTtl: raw.REFRESH_TOKEN_TTL,
-    refreshTokenRotation: raw.REFRESH_TOKEN_ROTATION,
-    refreshTokenReuseGrace: raw.REFRESH_TOKEN_REUSE_GRACE,
-    bcryptRounds: raw.BCRYPT_ROUNDS,
-    passwordMinLength: raw.PASSWORD_MIN_LENGTH,
-    passwordResetTtl: raw.PASSWORD_RESET_TTL,
-    passwordResetUrl: raw.PASSWORD_RESET_URL,
-    smtpUrl: raw.SMTP_URL,
-    emailFrom: raw.EMAIL_FROM,
-    emailTemplatesDir: raw.EMAIL_TEMPLATES_DIR ? path.resolve(raw.EMAIL_TEMPLATES_DIR) : undefined,
-    appName: raw.APP_NAME,
-    eventWebhookSecret,
-    defaultRole: raw.DEFAULT_ROLE,
-    roles,
-    admin:
-      raw.ADMIN_USERNAME && raw.ADMIN_EMAIL && raw.ADMIN_PASSWORD
-        ? { username: raw.ADMIN_USERNAME, email: raw.ADMIN_EMAIL, password: raw.ADMIN_PASSWORD, role: raw.ADMIN_ROLE }
-        : undefined,
-    logLevel: raw.LOG_LEVEL,
-    playground: raw.PLAYGROUND ?? !production,
-    shutdownTimeout: raw.SHUTDOWN_TIMEOUT,
-    trustProxy: raw.TRUST_PROXY,
-    // No cross-origin browser access unless asked for, except from local front ends in development.
-    corsOrigins: raw.CORS_ORIGINS ?? (raw.NODE_ENV === 'development' ? LOCAL_ORIGINS : []),
-    rateLimits: {
-      login: raw.RATE_LIMIT_LOGIN ?? undefined,
-      loginPerClient: raw.RATE_LIMIT_LOGIN_PER_CLIENT ?? undefined,
-      registerPerClient: raw.RATE_LIMIT_REGISTER_PER_CLIENT ?? undefined,
-      resetRequest: raw.RATE_LIMIT_RESET_REQUEST ?? undefined,
-      resetRequestPerClient: raw.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
-      resetAttempt: raw.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
-    },
-    metricsToken: raw.METRICS_TOKEN,
-    publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, ''),
-    signInProviders: {
-      providers: providers.providers,
-      allowedRedirectUrls: raw.ALLOWED_REDIRECT_URLS,
-      timeout: raw.PROVIDER_TIMEOUT,
-    },
-  };
-}
-
-/**
- * Development only: a random secret kept in `<dataDir>/<name>` (mode 0600) so that tokens and
- * webhook configuration survive restarts without any setup.
- */
-function developmentSecret(dataDir: string, name: string): string {
-  const file = path.join(dataDir, name);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return secret;
+  return parsed.data;
 }
 
 function readEnvFile(envFile: string | false | undefined): Record<string, string> {

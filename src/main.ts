@@ -1,13 +1,16 @@
 // `npm start`: configuration, start-up, and a graceful stop on SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { startService } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
+import { ensureDevelopmentSecrets } from './development-secrets';
 import { createLogger } from './logger';
+import { startService } from './service';
 
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    const env = readEnvironment();
+    // Zero setup for `npm start`: outside production, missing secrets are made under DATA_DIR.
+    config = loadConfig({ env: { ...env, ...ensureDevelopmentSecrets(env) }, envFile: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -21,7 +24,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   logger.info(
-    { url: `${service.url}/graphql`, playground: config.playground ? `${service.url}/graphql` : undefined },
+    { url: `${service.url}/graphql`, playground: config.http.playground ? `${service.url}/graphql` : undefined },
     `auth service ready at ${service.url}/graphql`,
   );
 

@@ -49,52 +49,52 @@ export interface Services {
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
-  const keys = new DerivedKeys(config.authSecret);
+  const keys = new DerivedKeys(config.keys.authSecret);
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits(db.pool, config.rateLimits, metrics);
-  const tokens = new AccessTokens(config.jwt, config.accessTokenTtl, clock);
+  const limits = new RateLimits(db.pool, config.limits, metrics);
+  const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock);
   const sessions = new Sessions(
     db.pool,
     {
-      refreshTokenTtl: config.refreshTokenTtl,
-      rotation: config.refreshTokenRotation,
-      reuseGrace: config.refreshTokenReuseGrace,
+      refreshTokenTtl: config.tokens.refreshTtl,
+      rotation: config.tokens.refreshRotation,
+      reuseGrace: config.tokens.refreshReuseGrace,
     },
     clock,
   );
-  const hasher = new PasswordHasher(config.bcryptRounds);
-  const policy = new PasswordPolicy(config.passwordMinLength);
+  const hasher = new PasswordHasher(config.passwords.bcryptRounds);
+  const policy = new PasswordPolicy(config.passwords.minLength);
   const signIn = new SignIn({ sessions, tokens });
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.defaultRole, clock, limits, metrics, signIn);
+  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.roles.default, clock, limits, metrics, signIn);
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
   const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
-    ttlSeconds: config.passwordResetTtl,
+    ttlSeconds: config.passwords.resetTtl,
   });
 
   const providerSignIns = new ProviderSignIns({
     db,
     clock,
     logger,
-    providers: createProviderClients(config.signInProviders, { clock, production: config.nodeEnv === 'production' }),
-    redirects: new AllowedRedirects(config.signInProviders.allowedRedirectUrls),
-    publicUrl: config.publicUrl,
-    accounts: new ProviderAccounts({ db, clock, defaultRole: config.defaultRole }),
+    providers: createProviderClients(config.providers, { clock, production: config.environment === 'production' }),
+    redirects: new AllowedRedirects(config.providers.allowedRedirectUrls),
+    publicUrl: config.http.publicUrl,
+    accounts: new ProviderAccounts({ db, clock, defaultRole: config.roles.default }),
     signIn,
     stateKey: keys.key('oauth-state'),
     codeKey: keys.key('provider-signin-code'),
   });
 
   // Templates first: a broken override stops start-up before anything is listening.
-  const templates = EmailTemplates.load(config.emailTemplatesDir);
+  const templates = EmailTemplates.load(config.email.templatesDir);
   if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
   if (templates.ignored.length) {
     logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
   }
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, logger });
+  const mailer = createMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from, logger });
   if (mailer.kind === 'log') {
     // Reset links in a log are usable tokens: fine on a developer's machine, not where logs are shipped.
-    logger[config.nodeEnv === 'production' ? 'warn' : 'info'](
+    logger[config.environment === 'production' ? 'warn' : 'info'](
       'SMTP_URL is unset: emails, reset links included, are written to this log instead of being sent',
     );
   }
@@ -106,9 +106,9 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     clock,
     logger,
     metrics,
-    appName: config.appName,
-    emailFrom: config.emailFrom,
-    passwordResetUrl: config.passwordResetUrl,
+    appName: config.email.appName,
+    emailFrom: config.email.from,
+    passwordResetUrl: config.passwords.resetUrl,
   });
   return {
     config,

@@ -1,11 +1,17 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { ensureDevelopmentSecrets } from '../src/development-secrets';
 
 const KEY = 'k'.repeat(32);
+const SECRETS = { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: KEY }), EVENT_WEBHOOK_SECRET: 'w'.repeat(32), AUTH_SECRET: 'a'.repeat(32) };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'auth-config-'));
-const load = (env: Record<string, string>) => loadConfig({ env: { DATA_DIR: tmp(), ...env }, envFile: false });
+/** As `npm start` loads it: development secrets made first, under a fresh data directory. */
+const load = (variables: Record<string, string>) => {
+  const env = { DATA_DIR: tmp(), ...variables };
+  return loadConfig({ env: { ...env, ...ensureDevelopmentSecrets(env) }, envFile: false });
+};
 const failure = (env: Record<string, string>) => {
   try {
     load(env);
@@ -20,51 +26,53 @@ describe('configuration', () => {
   it('has working defaults for development', () => {
     const config = load({});
     expect(config).toMatchObject({
-      port: 4000,
-      databaseUrl: undefined,
-      accessTokenTtl: 900,
-      refreshTokenTtl: 7 * 86400,
-      refreshTokenRotation: false,
-      refreshTokenReuseGrace: 10,
-      bcryptRounds: 12,
-      passwordMinLength: 8,
-      passwordResetTtl: 3600,
-      defaultRole: 'user',
-      roles: ['user', 'manager'],
-      playground: true,
-      migrateOnStart: true,
+      environment: 'development',
+      http: { port: 4000, playground: true },
+      database: { url: undefined, migrateOnStart: true },
+      tokens: { accessTtl: 900, refreshTtl: 7 * 86400, refreshRotation: false, refreshReuseGrace: 10 },
+      passwords: { bcryptRounds: 12, minLength: 8, resetTtl: 3600 },
+      roles: { default: 'user', all: ['user', 'manager'] },
     });
-    expect(config.jwt.algorithm).toBe('HS256');
-    expect(config.jwt.claimsNamespace).toBe('https://hasura.io/jwt/claims');
+    expect(config.tokens.jwt.algorithm).toBe('HS256');
+    expect(config.tokens.jwt.claimsNamespace).toBe('https://hasura.io/jwt/claims');
   });
 
-  it('keeps a generated development key under the data directory, so tokens survive restarts', () => {
+  it('keeps generated development secrets under the data directory, so tokens and emailed links survive restarts', () => {
     const dir = tmp();
-    const first = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
-    const second = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
-    expect(first.jwt.key.export().equals(second.jwt.key.export())).toBe(true);
-    const file = path.join(dir, 'jwt-key');
-    expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
-    expect(statSync(file).mode & 0o077).toBe(0);
+    const first = load({ DATA_DIR: dir });
+    const second = load({ DATA_DIR: dir });
+    expect(first.tokens.jwt.key.export().equals(second.tokens.jwt.key.export())).toBe(true);
+    expect(second.events.webhookSecret).toBe(first.events.webhookSecret);
+    expect(first.keys.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.keys.authSecret).toBe(first.keys.authSecret);
+    for (const name of ['jwt-key', 'webhook-secret', 'auth-secret']) {
+      const file = path.join(dir, name);
+      expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
+      expect(statSync(file).mode & 0o077).toBe(0);
+    }
   });
 
-  it('keeps a generated development AUTH_SECRET under the data directory, so emailed links survive restarts', () => {
+  it('writes nothing while loading: without the development step a missing secret is an error', () => {
     const dir = tmp();
-    const first = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
-    const second = loadConfig({ env: { DATA_DIR: dir }, envFile: false });
-    expect(first.authSecret.length).toBeGreaterThanOrEqual(32);
-    expect(second.authSecret).toBe(first.authSecret);
-    expect(statSync(path.join(dir, 'auth-secret')).mode & 0o077).toBe(0);
+    expect(() => loadConfig({ env: { DATA_DIR: dir }, envFile: false })).toThrow(/AUTH_SECRET is required/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('makes no development secret in production, where they must be given', () => {
+    const dir = tmp();
+    expect(ensureDevelopmentSecrets({ NODE_ENV: 'production', DATA_DIR: dir })).toEqual({});
+    expect(ensureDevelopmentSecrets({ DATA_DIR: dir, ...SECRETS })).toEqual({});
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('reads .env under the real environment', () => {
     const dir = tmp();
     const envFile = path.join(dir, '.env');
     writeFileSync(envFile, 'PORT=5000\nDEFAULT_ROLE=member\n');
-    const config = loadConfig({ env: { DATA_DIR: dir, PORT: '6000' }, envFile });
-    expect(config.port).toBe(6000);
-    expect(config.defaultRole).toBe('member');
-    expect(config.roles).toContain('member');
+    const config = loadConfig({ env: { DATA_DIR: dir, PORT: '6000', ...SECRETS }, envFile });
+    expect(config.http.port).toBe(6000);
+    expect(config.roles.default).toBe('member');
+    expect(config.roles.all).toContain('member');
   });
 
   it.each([
@@ -102,8 +110,8 @@ describe('configuration', () => {
       EVENT_WEBHOOK_SECRET: 'w'.repeat(32),
       AUTH_SECRET: 'a'.repeat(32),
     });
-    expect(config.playground).toBe(false);
-    expect(config.jwt).toMatchObject({ algorithm: 'HS512', claimsFormat: 'stringified_json', issuer: 'me' });
+    expect(config.http.playground).toBe(false);
+    expect(config.tokens.jwt).toMatchObject({ algorithm: 'HS512', claimsFormat: 'stringified_json', issuer: 'me' });
   });
 
   it('parses durations', () => {
@@ -126,10 +134,10 @@ describe('operations settings', () => {
 
   it('defaults: no trusted proxy, limits on, metrics open, CORS for local front ends only in development', () => {
     const config = load({});
-    expect(config.trustProxy).toBe(false);
-    expect(config.metricsToken).toBeUndefined();
-    expect(config.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
-    expect(config.rateLimits).toEqual({
+    expect(config.http.trustProxy).toBe(false);
+    expect(config.http.metricsToken).toBeUndefined();
+    expect(config.http.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
+    expect(config.limits).toEqual({
       login: { points: 10, duration: 900 },
       loginPerClient: { points: 100, duration: 900 },
       registerPerClient: { points: 20, duration: 3600 },
@@ -137,8 +145,8 @@ describe('operations settings', () => {
       resetRequestPerClient: { points: 20, duration: 3600 },
       resetAttempt: { points: 10, duration: 900 },
     });
-    expect(load(PRODUCTION).corsOrigins).toEqual([]);
-    expect(load({ NODE_ENV: 'test' }).corsOrigins).toEqual([]);
+    expect(load(PRODUCTION).http.corsOrigins).toEqual([]);
+    expect(load({ NODE_ENV: 'test' }).http.corsOrigins).toEqual([]);
   });
 
   it.each([
@@ -149,19 +157,19 @@ describe('operations settings', () => {
     ['loopback', ['loopback']],
     ['10.0.0.0/8, 192.168.1.7, fd00::/8, 172.16.0.0/255.240.0.0', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '172.16.0.0/255.240.0.0']],
   ])('reads TRUST_PROXY=%s', (value, expected) => {
-    expect(load({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    expect(load({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
   });
 
   it('reads rate limits as count/duration, or off', () => {
     const config = load({ RATE_LIMIT_LOGIN: '5/1h', RATE_LIMIT_RESET_ATTEMPT: '20 / 90s', RATE_LIMIT_REGISTER_PER_CLIENT: 'off' });
-    expect(config.rateLimits.login).toEqual({ points: 5, duration: 3600 });
-    expect(config.rateLimits.resetAttempt).toEqual({ points: 20, duration: 90 });
-    expect(config.rateLimits.registerPerClient).toBeUndefined();
+    expect(config.limits.login).toEqual({ points: 5, duration: 3600 });
+    expect(config.limits.resetAttempt).toEqual({ points: 20, duration: 90 });
+    expect(config.limits.registerPerClient).toBeUndefined();
   });
 
   it('reads CORS origins', () => {
-    expect(load({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
-    expect(load({ ...PRODUCTION, CORS_ORIGINS: 'https://app.example.com, https://Admin.Example.com/, http://localhost:*' }).corsOrigins).toEqual([
+    expect(load({ CORS_ORIGINS: '*' }).http.corsOrigins).toBe('*');
+    expect(load({ ...PRODUCTION, CORS_ORIGINS: 'https://app.example.com, https://Admin.Example.com/, http://localhost:*' }).http.corsOrigins).toEqual([
       'https://app.example.com',
       'https://admin.example.com',
       'http://localhost:*',

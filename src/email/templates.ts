@@ -13,6 +13,7 @@
 // in .txt files values are inserted as they are; a subject is trimmed and kept to one line.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { escapeHtml } from '../html';
 import { DEFAULT_TEMPLATES } from './default-templates';
 
 export const TEMPLATE_VARIABLES = {
@@ -128,11 +129,4 @@ function fill(source: string, values: Record<string, string>, encode: (value: st
 
 function oneLine(value: string): string {
   return value.replace(/[\r\n\t]+/g, ' ');
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Safe in element content and in quoted attribute values (the reset link sits in an href). */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }

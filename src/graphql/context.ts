@@ -1,11 +1,17 @@
-import { bearerToken, type Caller } from '../auth/access-tokens';
+import { bearerToken, type AccessTokens, type Caller } from '../auth/access-tokens';
 import { UnauthenticatedError } from '../auth/errors';
 import type { RequestOrigin } from '../auth/rate-limits';
 import type { RequestNotes } from '../http/request-log';
 import type { Services } from '../services';
 
+/**
+ * What resolvers may call: the domain's rules, never the database, the clock, the configuration or
+ * the mailer behind them. A resolver that needs another domain service adds its name here.
+ */
+export type DomainServices = Pick<Services, 'accounts' | 'passwordChanges' | 'passwordResets' | 'providerSignIns'>;
+
 export interface Context {
-  services: Services;
+  services: DomainServices;
   /**
    * The caller named by `Authorization: Bearer <access token>`, verified on first use. Never
    * taken from `x-hasura-*` headers: Hasura fills those from client headers for unauthenticated
@@ -18,22 +24,24 @@ export interface Context {
   origin: RequestOrigin;
 }
 
-export function createContext(
-  services: Services,
-  authorization: string | undefined,
-  notes: RequestNotes = {},
-  origin: RequestOrigin = {},
-): Context {
+export interface ContextRequest {
+  /** The `Authorization` header, as sent. */
+  authorization: string | undefined;
+  notes: RequestNotes;
+  origin: RequestOrigin;
+}
+
+export function createContext(services: DomainServices, tokens: Pick<AccessTokens, 'verify'>, request: ContextRequest): Context {
   let caller: Caller | undefined;
   return {
     services,
-    notes,
-    origin,
+    notes: request.notes,
+    origin: request.origin,
     caller() {
       if (caller) return caller;
-      const token = bearerToken(authorization);
+      const token = bearerToken(request.authorization);
       if (!token) throw new UnauthenticatedError('This operation needs an access token: Authorization: Bearer <access token>.');
-      caller = services.tokens.verify(token);
+      caller = tokens.verify(token);
       return caller;
     },
   };

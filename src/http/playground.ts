@@ -7,9 +7,11 @@
 // stylesheet embeds). POST /graphql — clients and Hasura — never reaches this code.
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import express, { type Request, type RequestHandler, type Response } from 'express';
-import { contentSecurityPolicy } from 'helmet';
-import { requestNotes } from './request-log';
+import send from '@fastify/send';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { escapeHtml } from '../html';
+import type { PageHandler } from './graphql-endpoint';
+import { helmetHeaders } from './security';
 
 /** Files from npm packages, by the name the page asks for. */
 const PACKAGE_ASSETS: Record<string, { pkg: string; file: string }> = {
@@ -96,10 +98,6 @@ function page(title: string): string {
 `;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /**
  * Exactly what the page needs, all from this origin. Styles too are 'self' only: GraphiQL's
  * menus and dialogs (Radix UI) also inject a small <style> that locks page scrolling while they
@@ -120,62 +118,42 @@ export const PLAYGROUND_CSP = {
   frameAncestors: ["'none'"],
 };
 
-/** A browser asking for a page (not a GET query from a GraphQL client asking for JSON). */
-function wantsPage(req: Request): boolean {
-  return req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+/** Helmet's rendering of PLAYGROUND_CSP: the header that replaces the default policy on the page. */
+function playgroundPolicy(): string {
+  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives: PLAYGROUND_CSP } }).find(([name]) => name === 'content-security-policy');
+  if (!header) throw new Error('helmet did not render the playground policy');
+  return header[1];
 }
 
 /**
- * GET /graphql (HTML only; everything else goes on to the GraphQL server) and its assets under
- * /playground/. Mount it before the GraphQL middleware.
+ * The assets under /playground/, registered with the routes; returns the handler of the page
+ * itself, which the GraphQL endpoint calls for a browser's GET /graphql.
  */
-export function playground(appName: string): RequestHandler {
-  const router = express.Router({ strict: true });
-  const csp = contentSecurityPolicy({ useDefaults: false, directives: PLAYGROUND_CSP });
+export function playground(app: FastifyInstance, appName: string): PageHandler {
   const html = page(appName);
+  const policy = playgroundPolicy();
   const files = Object.fromEntries(Object.entries(PACKAGE_ASSETS).map(([name, { pkg, file }]) => [name, assetPath(pkg, file)]));
   // Fail at start-up when an asset is missing from node_modules.
   for (const file of Object.values(files)) accessSync(file, constants.R_OK);
 
-  const note: RequestHandler = (_req, res, next) => {
-    requestNotes(res).operation = 'playground';
-    next();
+  const text = (type: string, body: string) => (request: FastifyRequest, reply: FastifyReply) => {
+    request.notes.operation = 'playground';
+    return reply.header('cache-control', 'no-cache').type(type).send(body);
   };
-
-  router.get('/graphql', (req, res, next) => {
-    if (!wantsPage(req)) return next();
-    requestNotes(res).operation = 'playground';
-    csp(req, res, () => {
-      res.set('Cache-Control', 'no-cache').type('html').send(html);
-    });
-  });
-  // "/graphql/" would resolve the relative asset URLs under /graphql/playground/.
-  router.get('/graphql/', (req, res, next) => {
-    if (!wantsPage(req)) return next();
-    // Relative, so that a path prefix added by a proxy survives.
-    const search = req.originalUrl.indexOf('?');
-    res.redirect(301, `../graphql${search >= 0 ? req.originalUrl.slice(search) : ''}`);
-  });
-
-  router.get('/playground/playground.js', note, (_req, res) => {
-    sendText(res, 'text/javascript', SCRIPT);
-  });
-  router.get('/playground/playground.css', note, (_req, res) => {
-    sendText(res, 'text/css', STYLE);
-  });
-  router.get('/playground/:name', note, (req, res, next) => {
-    const file = files[req.params.name as string];
-    if (!file) return next();
+  app.get('/playground/playground.js', text('text/javascript; charset=utf-8', SCRIPT));
+  app.get('/playground/playground.css', text('text/css; charset=utf-8', STYLE));
+  app.get<{ Params: { name: string } }>('/playground/:name', async (request, reply) => {
+    // Only the files named above: nothing else on disk is reachable.
+    const file = files[request.params.name];
+    if (!file) return reply.callNotFound();
+    request.notes.operation = 'playground';
     // Revalidated each time (ETag → 304): a new GraphiQL version shows up without stale caches.
-    res.sendFile(file, { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } }, (error) => {
-      if (error && !res.headersSent) next(error);
-    });
+    const { statusCode, headers, stream } = await send(request.raw, file, { cacheControl: false });
+    return reply.code(statusCode).headers(headers).header('cache-control', 'no-cache').send(stream);
   });
-  // GET and HEAD only: a Router answers OPTIONS for its paths by itself, which would pre-empt the
-  // CORS preflight and Apollo for /graphql.
-  return (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? router(req, res, next) : next());
-}
 
-function sendText(res: Response, type: string, body: string): void {
-  res.set('Cache-Control', 'no-cache').type(type).send(body);
+  return (request, reply) => {
+    request.notes.operation = 'playground';
+    void reply.header('content-security-policy', policy).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+  };
 }

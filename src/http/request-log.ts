@@ -2,44 +2,47 @@
 // a trace crosses Hasura and this service), method, path, GraphQL operation, status and latency.
 // Bodies and headers are never logged: they carry passwords and tokens.
 //
-// Written on the logger directly rather than through pino-http, which builds a child logger for
-// every request and serializes it for this one line.
+// Written by the pipeline (src/http/app.ts) on the logger directly, in place of Fastify's two
+// lines per request through a child logger: one line with fixed fields needs neither.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger';
 
 const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
 
-/** Where a handler records what the request did, for its log line. */
+/** What the handler that answered a request says about it, for its log line and metrics sample. */
 export interface RequestNotes {
+  /** GraphQL root fields ("user_login"), "playground", a webhook's name. */
   operation?: string;
   /** The `extensions.code` of each GraphQL error in the answer (UNAUTHENTICATED, TOO_MANY_REQUESTS…). */
   errors?: string[];
 }
 
-export function requestNotes(res: ServerResponse): RequestNotes {
-  const r = res as ServerResponse & { authNotes?: RequestNotes };
-  r.authNotes ??= {};
-  return r.authNotes;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set afresh for every request by the pipeline; handlers fill it in. */
+    notes: RequestNotes;
+  }
 }
 
-/** The caller's request id when it is a sane one, else a new one. */
+/** The caller's request id when it is a sane one, else a new one (Fastify's `genReqId`). */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** Logs a request whose answer is done (or abandoned by the client): call it on the response's 'close'. */
-export function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string, requestId: string, latencyMs: number): void {
-  const { operation, errors } = requestNotes(res);
-  const aborted = !res.writableFinished;
-  const status = res.statusCode;
+export function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply, path: string, latencyMs: number): void {
+  const { operation, errors } = request.notes;
+  const aborted = !reply.raw.writableFinished;
+  const status = reply.raw.statusCode;
   const level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {
-      requestId,
-      req: { method: req.method, path },
+      requestId: request.id,
+      req: { method: request.method, path },
       res: { status },
       latencyMs: Math.round(latencyMs * 10) / 10,
       ...(operation ? { operation } : {}),
@@ -47,4 +50,11 @@ export function logRequest(logger: Logger, req: IncomingMessage, res: ServerResp
     },
     aborted ? 'request aborted: the client closed the connection before the answer was complete' : 'request completed',
   );
+}
+
+/** The path of a request target, without its query. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }

@@ -1,37 +1,43 @@
-// Security headers for every answer, and CORS for browser clients calling POST /graphql directly.
+// Security headers for every answer, CORS for browser clients calling /graphql directly, and the
+// constant-time check of a secret sent in a header.
 //
 // The service answers JSON to Hasura and API clients, so the default policy lets a response load
 // nothing and be framed nowhere; the playground page loosens it to exactly what it needs
 // (src/http/playground.ts). CORS is for bearer tokens in the Authorization header, never
 // cookies: no credentials, so no ambient authority a foreign page could borrow.
-import cors from 'cors';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyCorsOptions } from '@fastify/cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
+import { pathOf } from './request-log';
 
 /**
- * The headers helmet sets, and no-store, read once at start-up and then set by the front door
- * (src/http/front-door.ts) on every answer: the same policy for a fraction of the per-request cost.
+ * The headers helmet sets (HSTS, nosniff, frame denial, no referrer, same-origin CORP/COOP, and a
+ * policy that lets a response load nothing), read from helmet once at start-up and then set by the
+ * pipeline on every answer. @fastify/helmet would build helmet's middleware anew for every request;
+ * the headers never change, so computing them once gives the same policy for a fraction of the cost.
  */
 export function securityHeaders(): Array<[string, string]> {
-  const middleware = helmet({
+  return helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
-    // Helmet's other defaults: HSTS, nosniff, frame denial, no referrer, same-origin CORP/COOP.
     xFrameOptions: { action: 'deny' },
   });
+}
+
+/** What helmet's middleware sets with these options; the playground uses it for its own policy. */
+export function helmetHeaders(options: HelmetOptions): Array<[string, string]> {
   const headers = new Map<string, string>();
   // Helmet only sets and removes headers, and calls next() synchronously.
   const recorder = {
-    setHeader: (name: string, value: string) => headers.set(name, value),
-    removeHeader: (name: string) => headers.delete(name),
+    setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value),
+    removeHeader: (name: string) => headers.delete(name.toLowerCase()),
   };
   let done = false;
-  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => (done = true));
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => (done = true));
   if (!done || headers.size === 0) throw new Error('helmet did not set its headers synchronously');
-  // Answers carry tokens: no cache may keep one. The playground's files say otherwise themselves.
-  headers.set('Cache-Control', 'no-store');
   return [...headers];
 }
 
@@ -45,20 +51,34 @@ export function originAllowed(allowed: readonly string[], origin: string): boole
   });
 }
 
-/** CORS middleware; plain node:http, so it serves both the Express routes and the direct POST path. */
-export type Cors = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+/** The only path browsers may call cross-origin: the webhooks, probes and metrics are not for them. */
+const CORS_PATHS = new Set(['/graphql']);
 
 /** CORS for the GraphQL endpoint; `undefined` when no origin is allowed (no CORS headers at all). */
-export function graphqlCors(origins: '*' | readonly string[]): Cors | undefined {
+export function corsOptions(origins: '*' | readonly string[]): FastifyCorsOptions | undefined {
   if (origins !== '*' && origins.length === 0) return undefined;
-  return cors({
+  const options: FastifyCorsOptions = {
     origin: origins === '*' ? '*' : (origin, done) => done(null, origin !== undefined && originAllowed(origins, origin)),
     methods: ['GET', 'POST'],
     // What a GraphQL client sends: its token, JSON, a trace id, Apollo's CSRF preflight header.
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'apollo-require-preflight'],
+    allowedHeaders: 'authorization,content-type,x-request-id,apollo-require-preflight',
     exposedHeaders: ['x-request-id'],
     credentials: false,
     // Browsers cap this anyway (Chromium: 2 h); 10 min keeps a changed list from lingering.
     maxAge: 600,
-  });
+  };
+  return {
+    // Per request: CORS headers only on the GraphQL endpoint.
+    delegator: (request, done) => done(null, CORS_PATHS.has(pathOf(request.url)) ? options : { origin: false }),
+  };
+}
+
+/** Whether a header carries `secret`; constant-time whatever the lengths, since digests are compared. */
+export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
+  if (typeof given !== 'string') return false;
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
 }

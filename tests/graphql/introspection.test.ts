@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 it("answers Hasura's exact introspection request with NODE_ENV=production", async () => {
-  expect(service.config.nodeEnv).toBe('production');
+  expect(service.config.environment).toBe('production');
   const response = await fetch(`${service.url}/graphql`, {
     method: 'POST',
     // As Hasura sends it: JSON, no session variables, no Authorization.

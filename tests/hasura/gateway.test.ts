@@ -134,7 +134,7 @@ describe('requests through Hasura', () => {
 
   it('user_refresh works without an Authorization header; with an expired token Hasura refuses the request', async () => {
     const bob = await signUp('gw_refresh');
-    const later = Math.floor(Date.now() / 1000) + service.config.accessTokenTtl + 1;
+    const later = Math.floor(Date.now() / 1000) + service.config.tokens.accessTtl + 1;
     await expect(
       through(request(REFRESH, { arg: { refresh: bob.refresh } }, browser({ Authorization: `Bearer ${bob.access}` })), { nowSeconds: later }),
     ).rejects.toMatchObject({ code: 'invalid-jwt' });

@@ -1,6 +1,5 @@
-// POST /graphql has two routes in: the direct one for plain JSON (src/http/graphql-endpoint.ts)
-// and the Express one for every other shape. Both must answer alike: the same data, the same
-// body errors with the same codes, the same headers and log lines.
+// POST /graphql takes plain and compressed JSON bodies alike: the same data, the same body errors
+// with the same codes, the same headers and log lines.
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { MAX_BODY_BYTES } from '../../src/http/graphql-endpoint';
@@ -20,11 +19,11 @@ afterAll(async () => {
 
 const TYPENAME = '{"query":"{ __typename }"}';
 
-/** One request by each route: plain JSON (direct), and gzip-compressed JSON (Express). */
+/** One request of each shape: plain JSON, and gzip-compressed JSON. */
 const routes: Array<[string, (body: string, contentType?: string) => { headers: Record<string, string>; body: Buffer | string }]> = [
-  ['direct', (body, contentType = 'application/json') => ({ headers: { 'content-type': contentType }, body })],
+  ['plain', (body, contentType = 'application/json') => ({ headers: { 'content-type': contentType }, body })],
   [
-    'express',
+    'gzip',
     (body, contentType = 'application/json') => ({
       headers: { 'content-type': contentType, 'content-encoding': 'gzip' },
       body: gzipSync(body),
@@ -39,7 +38,7 @@ async function post(request: { headers: Record<string, string>; body: Buffer | s
 
 const codes = (body: { errors?: Array<{ extensions: { code: string } }> }) => body.errors?.map((e) => e.extensions.code);
 
-describe.each(routes)('by the %s route', (route, request) => {
+describe.each(routes)('with a %s body', (route, request) => {
   it('answers a query, with the security headers, no-store and a request id', async () => {
     const answer = await post(request(TYPENAME));
     expect(answer).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });

@@ -73,7 +73,7 @@ describe('CORS', () => {
   it('is off by default outside development', async () => {
     const plain = await startTestService(db);
     try {
-      expect(plain.config.corsOrigins).toEqual([]);
+      expect(plain.config.http.corsOrigins).toEqual([]);
       const response = await post(plain.url, { origin: 'http://localhost:3000' });
       expect(response.status).toBe(200);
       expect(response.headers.get('access-control-allow-origin')).toBeNull();

@@ -1,7 +1,7 @@
 // Runs the real service (real database, real HTTP) for a test, and talks GraphQL to it.
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../src/service';
 import type { Clock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';

@@ -22,37 +22,37 @@ export interface RunningService {
 
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningService> {
   let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
+  let databaseUrl = config.database.url;
   if (!databaseUrl) {
     embedded = await startEmbeddedDatabase({
-      dataDir: path.join(config.dataDir, 'pglite'),
+      dataDir: path.join(config.database.dataDir, 'pglite'),
       log: (msg) => logger.debug(msg),
     });
     databaseUrl = embedded.url;
-    logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL for PostgreSQL)');
+    logger.info({ dataDir: config.database.dataDir }, 'using the embedded database (set DATABASE_URL for PostgreSQL)');
   }
   let db: Database | undefined;
   try {
     // The embedded database is always migrated: nobody else can migrate it.
-    if (config.migrateOnStart || embedded) {
+    if (config.database.migrateOnStart || embedded) {
       const { applied } = await applyMigrations(databaseUrl, { log: (msg) => logger.debug(msg) });
       if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
     }
     db = openDatabase({
       url: databaseUrl,
-      poolMax: embedded ? EMBEDDED_POOL_MAX : config.databasePoolMax,
+      poolMax: embedded ? EMBEDDED_POOL_MAX : config.database.poolMax,
       onError: (err) => logger.warn({ err }, 'database connection lost'),
     });
     const services = createServices(config, db, clock, logger);
     const { adminCreated } = await bootstrap(db, services.hasher, services.policy, {
-      roles: config.roles,
-      defaultRole: config.defaultRole,
+      roles: config.roles.all,
+      defaultRole: config.roles.default,
       admin: config.admin,
     });
     if (adminCreated) logger.info({ username: config.admin?.username }, 'created the admin user');
 
     const server = await createServer(services, logger);
-    const port = await server.listen(config.port);
+    const port = await server.listen(config.http.port);
     let stopped: Promise<void> | undefined;
     return {
       services,

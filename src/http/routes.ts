@@ -1,0 +1,50 @@
+// Every route of the service, in one place. A route is a small handler that translates HTTP into
+// a call on a domain service and its outcome back; the pipeline around it (app.ts) does the rest.
+// To add one: write its handler beside this file, and register it below.
+import type { ApolloServer } from '@apollo/server';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EmailDeliveries } from '../events/deliveries';
+import type { Context } from '../graphql/context';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { eventWebhooks } from './event-webhooks';
+import { graphqlEndpoint } from './graphql-endpoint';
+import { liveness, readiness } from './health';
+import { metricsEndpoint } from './metrics-endpoint';
+import { playground } from './playground';
+import { providerRoutes } from './provider-routes';
+import type { ProviderSignIns } from '../providers/provider-sign-ins';
+
+export interface RouteDependencies {
+  apollo: ApolloServer<Context>;
+  /** The GraphQL context of a request. */
+  context: (request: FastifyRequest) => Promise<Context>;
+  deliveries: EmailDeliveries;
+  webhookSecret: string;
+  metrics: Metrics;
+  /** When set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
+  logger: Logger;
+  /** The browser IDE at GET /graphql, titled with this name; unset: off. */
+  playground: { appName: string } | undefined;
+  /** Whether the service can serve (not stopping, database answering). */
+  ready: () => Promise<boolean>;
+  providerSignIns: ProviderSignIns;
+}
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
+  app.get('/healthz', liveness);
+  app.get('/readyz', readiness(deps.ready));
+  app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
+
+  // POST /events/user_registered, POST /events/password_reset_requested
+  eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });
+
+  // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
+  providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
+
+  // GET /playground/* and, for a browser, GET /graphql
+  const page = deps.playground ? playground(app, deps.playground.appName) : undefined;
+  // POST and GET /graphql
+  graphqlEndpoint(app, { apollo: deps.apollo, context: deps.context, playground: page });
+}
