@@ -149,6 +149,18 @@ describe('the callback', () => {
     expect(emailOf(res.data!.user_signin_code)).toBe('control@example.com');
   });
 
+  it('accepts the answer as a form POST (response_mode=form_post, as Apple sends it)', async () => {
+    const callback = await toCallback();
+    const res = await fetch(`${publicUrl}${callback.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: callback.searchParams.toString(),
+    });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('location')!).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it('refuses a tampered state with 400 and no code', async () => {
     const callback = await toCallback();
     const state = callback.searchParams.get('state')!;
