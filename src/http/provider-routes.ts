@@ -39,12 +39,17 @@ export function providerRoutes(app: FastifyInstance, { signIns, logger }: { sign
       const config = { answerBodyError: answerFormError };
 
       scope.get('/:provider', (request: ProviderRequest, reply) => {
+        request.notes.operation = 'signin_provider';
         const redirectTo = query(request).getAll('redirect_to');
         if (redirectTo.length > 1) return reply.code(400).type('text/plain; charset=utf-8').send('redirect_to may be given once.');
         return answer(reply, () => signIns.start(request.params.provider, redirectTo[0]));
       });
-      scope.get('/:provider/callback', (request: ProviderRequest, reply) => answer(reply, () => signIns.callback(request.params.provider, query(request))));
+      scope.get('/:provider/callback', (request: ProviderRequest, reply) => {
+        request.notes.operation = 'signin_provider_callback';
+        return answer(reply, () => signIns.callback(request.params.provider, query(request)));
+      });
       scope.post('/:provider/callback', { config }, (request: ProviderRequest, reply) => {
+        request.notes.operation = 'signin_provider_callback';
         const params = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
         return answer(reply, () => signIns.callback(request.params.provider, params));
       });
