@@ -1,6 +1,7 @@
-// ESM-only libraries (OpenID Connect, JOSE) that Jest on Node 20 cannot require as they are:
-// swc turns them into CommonJS like the sources.
-const ESM_PACKAGES = ['openid-client', 'oauth4webapi', 'jose'];
+// ES modules that Node loads with require() but Jest's module registry does not: the OpenID Connect
+// and JOSE libraries, and Prisma's schema engine glue (src/db/schema-engine.ts loads it). swc
+// turns them into CommonJS like the sources.
+const ESM_PACKAGES = ['openid-client', 'oauth4webapi', 'jose', '@prisma/schema-engine-wasm'];
 
 const swc = (syntax) => [
   '@swc/jest',
@@ -20,9 +21,9 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': swc('typescript'),
-    [`node_modules/(${ESM_PACKAGES.join('|')})/.+\\.js$`]: swc('ecmascript'),
+    [`/node_modules/(${ESM_PACKAGES.join('|')})/.+\\.js$`]: swc('ecmascript'),
   },
-  transformIgnorePatterns: [`node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',

@@ -1,6 +1,6 @@
 // Prisma CLI configuration. The CLI downloads a native schema engine at start-up, which fails
 // offline, although `prisma generate` never runs it; pointing it at a stub lets generate work
-// anywhere. Migrations go through the WebAssembly engine instead (src/db/migrate.ts).
+// anywhere. Migrations go through the WebAssembly engine instead (src/db/schema-engine.ts, driven by src/db/migrate.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';

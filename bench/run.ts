@@ -253,8 +253,8 @@ const THROUGHPUT = [
   { scenario: 'refresh', name: 'user_refresh', baselineName: 'node:http + pg: token lookup + JWT sign', target: TARGETS.refresh },
   { scenario: 'action', name: 'action_sample', baselineName: 'node:http: JWT verify', target: TARGETS.action },
   // Not the service: Apollo Server 5 alone over node:http doing the baseline's work in a resolver
-  // (bench/children/baseline.ts, POST /apollo), so the table shows what the framework the contract
-  // names costs by itself, before any of the service's own layers.
+  // (bench/children/baseline.ts, POST /apollo), so the table shows what the framework the service
+  // is built on costs by itself, before any of the service's own layers.
   { scenario: 'floor', name: 'Apollo Server alone: action_sample', baselineName: 'node:http: JWT verify', target: undefined },
   { scenario: 'login', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
 ] as const;

@@ -51,25 +51,32 @@ export interface Services {
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const keys = new DerivedKeys(config.keys.authSecret);
   const metrics = new Metrics(db.pool);
-  const limits = new RateLimits(db.pool, config.limits, metrics);
+  const limits = new RateLimits({ db, config: config.limits, metrics });
   const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock);
-  const sessions = new Sessions(
-    db.pool,
-    {
+  const sessions = new Sessions({
+    db,
+    clock,
+    options: {
       refreshTokenTtl: config.tokens.refreshTtl,
       rotation: config.tokens.refreshRotation,
       reuseGrace: config.tokens.refreshReuseGrace,
     },
-    clock,
-  );
+  });
   const hasher = new PasswordHasher(config.passwords.bcryptRounds);
   const policy = new PasswordPolicy(config.passwords.minLength);
   const signIn = new SignIn({ sessions, tokens });
-  const accounts = new Accounts(db, hasher, policy, sessions, tokens, config.roles.default, clock, limits, metrics, signIn);
+  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIn });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
-  const passwordChanges = new PasswordChanges(db, hasher, policy, sessions, clock);
-  const passwordResets = new PasswordResets(db, hasher, policy, sessions, resetTokens, clock, limits, {
-    ttlSeconds: config.passwords.resetTtl,
+  const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock });
+  const passwordResets = new PasswordResets({
+    db,
+    hasher,
+    policy,
+    sessions,
+    tokens: resetTokens,
+    clock,
+    limits,
+    options: { ttlSeconds: config.passwords.resetTtl },
   });
 
   const providerSignIns = new ProviderSignIns({
@@ -99,7 +106,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     );
   }
   const deliveries = new EmailDeliveries({
-    db: db.pool,
+    db,
     mailer,
     templates,
     resetTokens,

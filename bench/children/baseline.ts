@@ -9,7 +9,7 @@
 //   POST /verify   verify the bearer JWT (same algorithm and checks), JSON.parse the body, answer
 //                  action_sample's shape.
 //   POST /apollo   not a baseline but a reference: /verify's work done in an action_sample resolver
-//                  of Apollo Server 5 (the contract's framework; default settings, its cache-control
+//                  of Apollo Server 5 (the service's framework; default settings, its cache-control
 //                  plugin off as in the service), fed from node:http without Express. What the
 //                  framework alone costs, before TypeGraphQL, logging, metrics and the rest.
 //   GET  /readyz   200 once the database answers.
@@ -33,7 +33,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
 function main(): void {
   const secret = JSON.parse(process.env.HASURA_GRAPHQL_JWT_SECRET ?? '') as { type: jwt.Algorithm; key: string };
-  // Built once: jsonwebtoken rebuilds a key from a string on every call (~600 µs vs ~9 µs).
+  // Built once: jsonwebtoken rebuilds a key from a string on every call (cost in bench/README.md).
   const key = createSecretKey(Buffer.from(secret.key, 'utf8'));
   const algorithm = secret.type;
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });

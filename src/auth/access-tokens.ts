@@ -1,4 +1,4 @@
-// Access tokens: JWTs that Hasura accepts as they are (contract §2). Verified here with the same
+// Access tokens: JWTs that Hasura accepts as they are. Verified here with the same
 // key and rules Hasura applies, because only the Authorization header identifies a caller.
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';

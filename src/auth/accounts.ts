@@ -59,41 +59,45 @@ export function unsafeText(value: string): boolean {
   return value.includes('\u0000') || !value.isWellFormed();
 }
 
-interface LoginRow {
-  id: number;
-  username: string;
-  email: string;
-  /** Null: the account was made by a provider sign-in and has no password yet. */
-  password_hash: string | null;
-  is_active: boolean;
-  role_id: number;
-  role: string;
+export interface AccountsDependencies {
+  db: Database;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: Sessions;
+  tokens: AccessTokens;
+  clock: Clock;
+  limits: RateLimits;
+  metrics: Pick<Metrics, 'loginFailures'>;
+  /** The role of every new account. */
+  defaultRole: string;
+  /** Where a proven password becomes a session and tokens, as every other first factor does. */
+  signIn: SignIn;
 }
 
-// One indexed lookup; an exact username match wins over an email match, since a username may
-// look like someone else's email.
-const FIND_LOGIN = {
-  name: 'accounts.find_login',
-  text: `SELECT u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role
-           FROM users u JOIN roles r ON r.id = u.role_id
-          WHERE u.username = $1 OR u.email = $1
-          ORDER BY (u.username = $1) DESC
-          LIMIT 1`,
-};
-
 export class Accounts {
-  constructor(
-    private readonly db: Database,
-    private readonly hasher: PasswordHasher,
-    private readonly policy: PasswordPolicy,
-    private readonly sessions: Sessions,
-    private readonly tokens: AccessTokens,
-    private readonly defaultRole: string,
-    private readonly clock: Clock,
-    private readonly limits: RateLimits,
-    private readonly metrics: Pick<Metrics, 'loginFailures'>,
-    private readonly signInService: SignIn,
-  ) {}
+  private readonly db: Database;
+  private readonly hasher: PasswordHasher;
+  private readonly policy: PasswordPolicy;
+  private readonly sessions: Sessions;
+  private readonly tokens: AccessTokens;
+  private readonly clock: Clock;
+  private readonly limits: RateLimits;
+  private readonly metrics: Pick<Metrics, 'loginFailures'>;
+  private readonly defaultRole: string;
+  private readonly signInService: SignIn;
+
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIn }: AccountsDependencies) {
+    this.db = db;
+    this.hasher = hasher;
+    this.policy = policy;
+    this.sessions = sessions;
+    this.tokens = tokens;
+    this.clock = clock;
+    this.limits = limits;
+    this.metrics = metrics;
+    this.defaultRole = defaultRole;
+    this.signInService = signIn;
+  }
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
     const fields: FieldErrors = {};
@@ -126,7 +130,7 @@ export class Accounts {
       const violation = uniqueViolation(error);
       if (!violation) throw error;
       throw new InvalidInputError(
-        violation.constraint.includes('email')
+        violation.fields.some((field) => field.includes('email'))
           ? { email: ['A user with that email already exists.'] }
           : { username: ['A user with that username already exists.'] },
       );
@@ -150,22 +154,36 @@ export class Accounts {
     }
     // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
     const plausible = login.length <= MAX_EMAIL_LENGTH && !unsafeText(login) && !unsafeText(input.password);
-    const { rows } = plausible
-      ? await this.db.pool.query<LoginRow>({ ...FIND_LOGIN, values: [login] })
-      : { rows: [] as LoginRow[] };
-    const user = rows[0];
+    const user = plausible ? await this.findLogin(login) : undefined;
     // The account when the login names one (its username and email count together); otherwise the
     // login text, so that an unknown name is limited exactly like a known one.
     const account = user ? `user:${user.id}` : `login:${login}`;
     await this.limits.loginAttempt(account, origin);
-    const matches = await this.hasher.verify(input.password, user?.password_hash ?? undefined);
-    if (!user || !matches || !user.is_active) {
+    // No password (an account made by a provider sign-in): no password matches.
+    const matches = await this.hasher.verify(input.password, user?.passwordHash ?? undefined);
+    if (!user || !matches || !user.isActive) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }
     await this.limits.loginSucceeded(account, origin);
 
-    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role });
+    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name });
+  }
+
+  /**
+   * The account a login names: by username or by email, both case-insensitive (citext). Two
+   * accounts can match (one by username, the other by email); the username match wins, since a
+   * username may look like someone else's email. The email match is the one whose email is the login.
+   */
+  private async findLogin(login: string) {
+    const users = await this.db.prisma.user.findMany({
+      where: { OR: [{ username: login }, { email: login }] },
+      select: { id: true, username: true, email: true, passwordHash: true, isActive: true, roleId: true, role: { select: { name: true } } },
+      take: 2,
+    });
+    if (users.length < 2) return users[0];
+    const folded = login.toLowerCase();
+    return users.find((user) => user.email.toLowerCase() !== folded) ?? users[0];
   }
 
   /** A new session for a user who just proved who they are with a password. */

@@ -1,4 +1,4 @@
-// Domain failures. Their codes are the contract's `extensions.code` values, so every adapter
+// Domain failures. Their codes are the documented `extensions.code` values, so every adapter
 // (GraphQL, webhooks, a CLI) reports the same failure the same way.
 
 export type FieldErrors = Record<string, string[]>;
@@ -27,8 +27,12 @@ export class UnauthenticatedError extends AuthError {
   }
 }
 
+/** A known caller asking for what their account may not do or see (e.g. a role they do not hold). */
 export class ForbiddenError extends AuthError {
   readonly code = 'FORBIDDEN';
+  constructor(message = 'This account is not allowed to do that.') {
+    super(message);
+  }
 }
 
 /** A password-reset token that is wrong, used, expired or for another email. */

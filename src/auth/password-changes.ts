@@ -2,16 +2,15 @@
 // password again, because an access token alone (a borrowed laptop, a leaked token) must not be
 // enough to lock the owner out. On success every other session ends, outstanding reset links die,
 // and the caller's own session carries on.
-import type pg from 'pg';
 import type { Clock } from '../clock';
-import type { Database } from '../db/database';
-import { inTransaction } from '../db/transaction';
+import { TRANSACTION_OPTIONS, type Database, type Db } from '../db/database';
 import type { Caller } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
 import { MAX_PASSWORD_BYTES, type PasswordPolicy } from './password-policy';
-import { useOutstandingResets } from './password-resets';
+import { expireResetRequests } from './password-resets';
 import type { PasswordHasher } from './passwords';
 import type { Sessions } from './sessions';
+import { lockActiveUser, setPassword } from './users';
 
 export const CHANGE_MESSAGES = {
   blank: 'This field may not be blank.',
@@ -23,42 +22,28 @@ export const CHANGE_MESSAGES = {
   noPassword: 'This account has no password yet: set one through a password reset (user_password_reset).',
 } as const;
 
-interface UserRow {
-  username: string;
-  email: string;
-  password_hash: string | null;
+export interface PasswordChangesDependencies {
+  db: Database;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: Sessions;
+  clock: Clock;
 }
 
-const FIND_USER = {
-  name: 'password_changes.find_user',
-  text: `SELECT username, email, password_hash FROM users WHERE id = $1 AND is_active`,
-};
-
-// Taken first in the transaction: the row lock serialises this change with a concurrent reset
-// confirm or another change of the same user (both lock the user row before anything else, so
-// they cannot deadlock), and FOR UPDATE reads the latest committed hash.
-const LOCK_USER = {
-  name: 'password_changes.lock_user',
-  text: `SELECT u.password_hash,
-                EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL) AS live
-           FROM users u
-          WHERE u.id = $1 AND u.is_active
-            FOR UPDATE OF u`,
-};
-
-const SET_PASSWORD = {
-  name: 'password_changes.set_password',
-  text: `UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1`,
-};
-
 export class PasswordChanges {
-  constructor(
-    private readonly db: Database,
-    private readonly hasher: PasswordHasher,
-    private readonly policy: PasswordPolicy,
-    private readonly sessions: Sessions,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Database;
+  private readonly hasher: PasswordHasher;
+  private readonly policy: PasswordPolicy;
+  private readonly sessions: Sessions;
+  private readonly clock: Clock;
+
+  constructor({ db, hasher, policy, sessions, clock }: PasswordChangesDependencies) {
+    this.db = db;
+    this.hasher = hasher;
+    this.policy = policy;
+    this.sessions = sessions;
+    this.clock = clock;
+  }
 
   /**
    * Checks the old password and the policy (every problem reported at once, under `old_password`
@@ -76,10 +61,12 @@ export class PasswordChanges {
     if (!(await this.sessions.isLive(caller.sessionId, caller.userId))) {
       throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
     }
-    const { rows } = await this.db.pool.query<UserRow>({ ...FIND_USER, values: [caller.userId] });
-    const user = rows[0];
+    const user = await this.db.prisma.user.findFirst({
+      where: { id: caller.userId, isActive: true },
+      select: { username: true, email: true, passwordHash: true },
+    });
     if (!user) throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
-    const currentHash = user.password_hash;
+    const currentHash = user.passwordHash;
     if (currentHash === null) throw new InvalidInputError({ old_password: [CHANGE_MESSAGES.noPassword] });
 
     const fields: FieldErrors = {};
@@ -93,26 +80,23 @@ export class PasswordChanges {
 
     // Hashing takes a quarter of a second at cost 12: done before the transaction, not inside it.
     const newHash = await this.hasher.hash(input.newPassword);
-    await inTransaction(this.db.pool, async (client) => {
-      await this.apply(client, caller, currentHash, newHash);
-    });
+    await this.db.prisma.$transaction((tx) => this.apply(tx, caller, currentHash, newHash), TRANSACTION_OPTIONS);
   }
 
-  private async apply(client: pg.PoolClient, caller: Caller, verifiedHash: string, newHash: string): Promise<void> {
-    const { rows } = await client.query<{ password_hash: string | null; live: boolean }>({
-      ...LOCK_USER,
-      values: [caller.userId, caller.sessionId],
-    });
-    const locked = rows[0];
-    if (!locked?.live) throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
+  private async apply(tx: Db, caller: Caller, verifiedHash: string, newHash: string): Promise<void> {
+    // The row lock first, then the session: a concurrent logout or reset is either seen or waits.
+    const locked = await lockActiveUser(tx, caller.userId);
+    if (!locked || !(await this.sessions.isLive(caller.sessionId, caller.userId, tx))) {
+      throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
+    }
     // Changed by a concurrent request since we checked the old password: that check no longer holds.
-    if (locked.password_hash !== verifiedHash) {
+    if (locked.passwordHash !== verifiedHash) {
       throw new InvalidInputError({ old_password: [CHANGE_MESSAGES.oldIncorrect] });
     }
     const now = this.clock.now();
-    await client.query({ ...SET_PASSWORD, values: [caller.userId, newHash, now] });
-    await useOutstandingResets(client, caller.userId, now);
-    await this.sessions.endAll(caller.userId, 'password_change', caller.sessionId, client);
+    await setPassword(tx, caller.userId, newHash, now);
+    await expireResetRequests(tx, caller.userId, now);
+    await this.sessions.endAll(caller.userId, 'password_change', caller.sessionId, tx);
   }
 
   private async oldPasswordMatches(password: string, hash: string): Promise<boolean> {

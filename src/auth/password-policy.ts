@@ -1,4 +1,4 @@
-// The password rules of contract §3, applied on register, change and reset confirm. Every broken
+// The password rules, applied on register, change and reset confirm. Every broken
 // rule is reported at once, so a user fixes a password in one go. The rules and their messages
 // are Django's validators (the original starter's), plus bcrypt's 72-byte limit.
 

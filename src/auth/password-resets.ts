@@ -1,4 +1,4 @@
-// Password reset by emailed token (contract §3): request, validate, confirm.
+// Password reset by emailed token: request, validate, confirm.
 //
 // A request records a row in password_reset_requests; Hasura's event trigger hands the row to the
 // email webhook, which derives the token from it (RowTokens.tokenFor) — no usable token is
@@ -9,17 +9,16 @@
 // the change counts as made after it, so a test clock that has not moved still gives a working link.)
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
 import type { Clock } from '../clock';
-import type { Database } from '../db/database';
-import { inTransaction } from '../db/transaction';
+import { TRANSACTION_OPTIONS, type Database, type Db } from '../db/database';
 import { email as emailSchema, validateField } from './accounts';
 import { InvalidInputError, InvalidResetTokenError, type FieldErrors } from './errors';
 import type { PasswordPolicy } from './password-policy';
 import type { RowTokens } from './row-tokens';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
-import type { Queryable, Sessions } from './sessions';
+import type { Sessions } from './sessions';
+import { lockActiveUser, setPassword } from './users';
 
 export interface PasswordResetOptions {
   /** Seconds a reset token lives (PASSWORD_RESET_TTL). */
@@ -40,79 +39,51 @@ const MAX_LIVE_REQUESTS = 100;
 
 const BLANK = 'This field may not be blank.';
 
-// One statement for every email, known or not, active or not: the same work and the same round
-// trip, so the answer's timing says little about the account (the floor hides the rest).
-// At most one request per user per interval keeps the endpoint from flooding someone's inbox.
-const RECORD_REQUEST = {
-  name: 'password_resets.record',
-  text: `INSERT INTO password_reset_requests (id, user_id, created_at, expires_at)
-         SELECT $1, u.id, $2, $3 FROM users u
-          WHERE u.email = $4 AND u.is_active
-            AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
-                             WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > $5)`,
-};
-
 interface LiveRequest {
   id: string;
-  user_id: number;
+  userId: number;
   username: string;
   email: string;
 }
 
-const LIVE_REQUESTS = {
-  name: 'password_resets.live',
-  text: `SELECT r.id, r.user_id, u.username, u.email
-           FROM password_reset_requests r JOIN users u ON u.id = r.user_id
-          WHERE u.email = $1 AND u.is_active
-            AND r.used_at IS NULL AND r.expires_at > $2 AND r.created_at >= u.password_changed_at
-          ORDER BY r.created_at DESC
-          LIMIT ${MAX_LIVE_REQUESTS}`,
-};
-
-// Confirm takes the user row first, like a password change, so the two serialise instead of
-// deadlocking, and reads the latest committed password_changed_at.
-const LOCK_USER = {
-  name: 'password_resets.lock_user',
-  text: `SELECT password_changed_at FROM users WHERE id = $1 AND is_active FOR UPDATE`,
-};
-
-// Single use, race-safe: of two confirms with one token, exactly one gets the row back.
-const CONSUME = {
-  name: 'password_resets.consume',
-  text: `UPDATE password_reset_requests SET used_at = $3
-          WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 AND created_at >= $4
-          RETURNING id`,
-};
-
-const USE_OUTSTANDING = {
-  name: 'password_resets.use_outstanding',
-  text: `UPDATE password_reset_requests SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`,
-};
-
 /** Kills every reset link the user was sent; part of any password change, in its transaction. */
-export async function useOutstandingResets(db: Queryable, userId: number, now: Date): Promise<void> {
-  await db.query({ ...USE_OUTSTANDING, values: [userId, now] });
+export async function expireResetRequests(db: Db, userId: number, now: Date): Promise<void> {
+  await db.passwordResetRequest.updateMany({ where: { userId, usedAt: null }, data: { usedAt: now } });
 }
 
-const SET_PASSWORD = {
-  name: 'password_resets.set_password',
-  text: `UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1`,
-};
+export interface PasswordResetsDependencies {
+  db: Database;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: Sessions;
+  tokens: RowTokens;
+  clock: Clock;
+  limits: RateLimits;
+  options: PasswordResetOptions;
+}
 
 export class PasswordResets {
   private readonly minRequestMillis: number;
   private readonly requestInterval: number;
 
-  constructor(
-    private readonly db: Database,
-    private readonly hasher: PasswordHasher,
-    private readonly policy: PasswordPolicy,
-    private readonly sessions: Sessions,
-    private readonly tokens: RowTokens,
-    private readonly clock: Clock,
-    private readonly limits: RateLimits,
-    private readonly options: PasswordResetOptions,
-  ) {
+  private readonly db: Database;
+  private readonly hasher: PasswordHasher;
+  private readonly policy: PasswordPolicy;
+  private readonly sessions: Sessions;
+  private readonly tokens: RowTokens;
+  private readonly clock: Clock;
+  private readonly limits: RateLimits;
+  private readonly options: PasswordResetOptions;
+
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, options }: PasswordResetsDependencies) {
+    this.db = db;
+    this.hasher = hasher;
+    this.policy = policy;
+    this.sessions = sessions;
+    this.tokens = tokens;
+    this.clock = clock;
+    this.limits = limits;
+    this.options = options;
     this.minRequestMillis = options.minRequestMillis ?? DEFAULT_MIN_REQUEST_MILLIS;
     this.requestInterval = options.requestInterval ?? DEFAULT_REQUEST_INTERVAL;
   }
@@ -133,7 +104,16 @@ export class PasswordResets {
       const now = this.clock.now();
       const expires = new Date(now.getTime() + this.options.ttlSeconds * 1000);
       const recentSince = new Date(now.getTime() - this.requestInterval * 1000);
-      await this.db.pool.query({ ...RECORD_REQUEST, values: [randomUUID(), now, expires, address, recentSince] });
+      // One statement for every email, known or not, active or not: the same work and the same round
+      // trip, so the answer's timing says little about the account (the floor hides the rest). SQL
+      // because "insert only if none recent" is race-free only as one statement: at most one request
+      // per user per interval keeps the endpoint from flooding someone's inbox.
+      await this.db.prisma.$executeRaw`
+        INSERT INTO password_reset_requests (id, user_id, created_at, expires_at)
+        SELECT ${randomUUID()}::uuid, u.id, ${now}, ${expires} FROM users u
+         WHERE u.email = ${address}::citext AND u.is_active
+           AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
+                            WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > ${recentSince})`;
     }
 
     const remaining = this.minRequestMillis - (performance.now() - started);
@@ -160,20 +140,32 @@ export class PasswordResets {
     if (reasons.length) throw new InvalidInputError({ password: reasons });
 
     const hash = await this.hasher.hash(input.password);
-    await inTransaction(this.db.pool, (client) => this.apply(client, request, hash));
+    await this.db.prisma.$transaction((tx) => this.apply(tx, request, hash), TRANSACTION_OPTIONS);
   }
 
-  private async apply(client: pg.PoolClient, request: LiveRequest, hash: string): Promise<void> {
+  private async apply(tx: Db, request: LiveRequest, hash: string): Promise<void> {
     const now = this.clock.now();
-    const { rows } = await client.query<{ password_changed_at: Date }>({ ...LOCK_USER, values: [request.user_id] });
-    const user = rows[0];
+    // The user row first, like a password change, so the two serialise instead of deadlocking;
+    // it also reads the latest committed password_changed_at.
+    const user = await lockActiveUser(tx, request.userId);
     if (!user) throw new InvalidResetTokenError();
-    const consumed = await client.query({ ...CONSUME, values: [request.id, request.user_id, now, user.password_changed_at] });
+    // Single use, race-safe: one UPDATE whose WHERE re-checks everything, so of two confirms with
+    // one token exactly one changes the row.
+    const consumed = await tx.passwordResetRequest.updateMany({
+      where: {
+        id: request.id,
+        userId: request.userId,
+        usedAt: null,
+        expiresAt: { gt: now },
+        createdAt: { gte: user.passwordChangedAt },
+      },
+      data: { usedAt: now },
+    });
     // Used, expired or outdated since it was found (a concurrent confirm or password change).
-    if (consumed.rowCount !== 1) throw new InvalidResetTokenError();
-    await client.query({ ...SET_PASSWORD, values: [request.user_id, hash, now] });
-    await useOutstandingResets(client, request.user_id, now);
-    await this.sessions.endAll(request.user_id, 'password_reset', undefined, client);
+    if (consumed.count !== 1) throw new InvalidResetTokenError();
+    await setPassword(tx, request.userId, hash, now);
+    await expireResetRequests(tx, request.userId, now);
+    await this.sessions.endAll(request.userId, 'password_reset', undefined, tx);
   }
 
   /** The live request the token was derived from, compared in constant time; else INVALID_TOKEN. */
@@ -181,14 +173,39 @@ export class PasswordResets {
     const address = emailSchema.safeParse(email);
     // Anything that cannot be a token or an email is as wrong as a wrong token, without a query.
     if (!address.success || !this.tokens.wellFormed(token)) throw new InvalidResetTokenError();
-    const { rows } = await this.db.pool.query<LiveRequest>({ ...LIVE_REQUESTS, values: [address.data, this.clock.now()] });
+    const rows = await this.liveRequests(address.data);
     let found: LiveRequest | undefined;
     for (const row of rows) {
       // No early exit: how long the loop runs says nothing about which row matched.
-      if (this.tokens.matches(token, { id: row.id, userId: row.user_id }) && !found) found = row;
+      if (this.tokens.matches(token, { id: row.id, userId: row.userId }) && !found) found = row;
     }
     if (!found) throw new InvalidResetTokenError();
     return found;
+  }
+
+  /** The user's unused, unexpired requests made since the last password change, newest first. */
+  private async liveRequests(email: string): Promise<LiveRequest[]> {
+    const user = await this.db.prisma.user.findUnique({
+      where: { email },
+      select: {
+        id: true,
+        username: true,
+        email: true,
+        isActive: true,
+        passwordChangedAt: true,
+        passwordResetRequests: {
+          where: { usedAt: null, expiresAt: { gt: this.clock.now() } },
+          orderBy: { createdAt: 'desc' },
+          take: MAX_LIVE_REQUESTS,
+          select: { id: true, createdAt: true },
+        },
+      },
+    });
+    if (!user?.isActive) return [];
+    // Newest first, so dropping the requests older than the change keeps the newest live ones.
+    return user.passwordResetRequests
+      .filter((request) => request.createdAt.getTime() >= user.passwordChangedAt.getTime())
+      .map((request) => ({ id: request.id, userId: user.id, username: user.username, email: user.email }));
   }
 
   private checkBlank(input: { email: string; token: string }): void {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitConfig } from '../config';
+import type { Database } from '../db/database';
 import type { Metrics, RateLimitName } from '../metrics';
 import { RateLimitedError } from './errors';
 
@@ -84,15 +85,19 @@ function keyOf(identifier: string): string {
   return createHash('sha256').update(identifier.trim().toLowerCase()).digest('base64url').slice(0, 32);
 }
 
+export interface RateLimitsDependencies {
+  db: Database;
+  config: RateLimitConfig;
+  metrics?: Pick<Metrics, 'rateLimitHits'>;
+}
+
 export class RateLimits {
   private readonly limits: Partial<Record<RateLimitName, Limit>> = {};
+  private readonly db: Database;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    config: RateLimitConfig,
-    metrics?: Pick<Metrics, 'rateLimitHits'>,
-  ) {
+  constructor({ db, config, metrics }: RateLimitsDependencies) {
+    this.db = db;
     const onHit = (limit: RateLimitName) => metrics?.rateLimitHits.inc({ limit });
     const settings: Record<RateLimitName, RateLimit | undefined> = {
       login: config.login,
@@ -103,7 +108,7 @@ export class RateLimits {
       reset_attempt: config.resetAttempt,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
-      if (limit) this.limits[name] = new Limit(name, limit, pool, onHit);
+      if (limit) this.limits[name] = new Limit(name, limit, db.pool, onHit);
     }
   }
 
@@ -156,7 +161,7 @@ export class RateLimits {
 
   async sweep(): Promise<void> {
     // One statement for every limit (they share the table); instances sweeping at once do no harm.
-    await this.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - SWEEP_AFTER_MS]);
+    await this.db.prisma.rateLimit.deleteMany({ where: { expire: { lt: BigInt(Date.now() - SWEEP_AFTER_MS) } } });
   }
 
   stop(): void {

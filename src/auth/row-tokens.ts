@@ -2,7 +2,8 @@
 // derived for that kind of row (password reset, email verification, …). The row — which Hasura's
 // event trigger copies into its event log — holds nothing usable, yet the email webhook can
 // derive the token from the row when it sends the link. Expiry and single use live in the row.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from './constant-time';
 
 export interface RowRef {
   id: string;
@@ -28,6 +29,6 @@ export class RowTokens {
   /** Constant-time comparison of a presented token with the one the row derives. */
   matches(token: string, row: RowRef): boolean {
     if (!this.wellFormed(token)) return false;
-    return timingSafeEqual(Buffer.from(token), Buffer.from(this.tokenFor(row)));
+    return sameSecret(token, this.tokenFor(row));
   }
 }

@@ -1,9 +1,9 @@
-// One connection pool serves both Prisma (through adapter-pg) and the few hot-path queries that
-// run on `pg` directly: Prisma adds ~0.4 ms per query, which the refresh and login paths cannot
-// afford (../shared/notes/performance.md). Both see the same database and the same transactions rules.
+// One connection pool serves Prisma (through adapter-pg), rate-limiter-flexible and the refresh
+// path's two statements, which run on `pg` as named (prepared) statements (src/auth/sessions.ts):
+// everything sees the same database under the same rules.
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient } from './generated/client';
+import { Prisma, PrismaClient } from './generated/client';
 
 export interface Database {
   prisma: PrismaClient;
@@ -12,6 +12,16 @@ export interface Database {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * Prisma's client, or the client of an interactive transaction (`prisma.$transaction(async (tx) => …)`).
+ * Inside a transaction use only `tx`: on the embedded database the pool has one connection, which
+ * the transaction holds, so anything else that queries the pool would wait for it forever.
+ */
+export type Db = Prisma.TransactionClient;
+
+/** How long a transaction may wait for a connection and run; generous for the one-connection embedded database. */
+export const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export interface DatabaseOptions {
   url: string;
@@ -49,15 +59,16 @@ export function openDatabase(options: DatabaseOptions): Database {
   };
 }
 
-/** Whether an error is PostgreSQL's unique violation; `constraint` names the index or column list. */
-export function uniqueViolation(error: unknown): { constraint: string } | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { code?: unknown; constraint?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
-  if (e.code === '23505') return { constraint: String(e.constraint ?? '') };
-  if (e.code === 'P2002') {
-    // With driver adapters the constraint arrives in meta.driverAdapterError.cause, not meta.target.
-    const cause = e.meta?.driverAdapterError?.cause as { constraint?: { fields?: string[]; index?: string } } | undefined;
-    return { constraint: [cause?.constraint?.index, ...(cause?.constraint?.fields ?? [])].filter(Boolean).join(',') };
-  }
-  return undefined;
+/**
+ * Whether an error is Prisma's unique violation (P2002); `fields` names the columns of the unique
+ * index that refused the row. Every write that can collide goes through Prisma, so this is the
+ * only shape such an error takes.
+ */
+export function uniqueViolation(error: unknown): { fields: string[] } | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return undefined;
+  // With driver adapters the constraint arrives in meta.driverAdapterError.cause, not meta.target.
+  const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string } } } } | undefined;
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  const target = Array.isArray(meta?.target) ? meta.target.map(String) : [];
+  return { fields: [...(constraint?.fields ?? []), ...(constraint?.index ? [constraint.index] : []), ...target] };
 }

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { isErrnoCode } from '../errno';
 
 /**
  * Pool size every client of the embedded database must use.
@@ -272,7 +273,7 @@ function acquireLock(dataDir: string): () => void {
         if (readLock(lockPath) === content) fs.rmSync(lockPath, { force: true });
       };
     } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
+      if (!isErrnoCode(error, 'EEXIST')) throw error;
     }
 
     const raw = readLock(lockPath);
@@ -304,7 +305,7 @@ function removeStaleLock(lockPath: string, raw: string): void {
   try {
     fs.renameSync(lockPath, aside);
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return;
+    if (isErrnoCode(error, 'ENOENT')) return;
     throw error;
   }
   try {
@@ -324,7 +325,7 @@ function readLock(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
+    if (isErrnoCode(error, 'ENOENT')) return undefined;
     throw error;
   }
 }
@@ -344,7 +345,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return isErrno(error, 'EPERM'); // exists, owned by another user
+    return isErrnoCode(error, 'EPERM'); // exists, owned by another user
   }
 }
 
@@ -366,9 +367,4 @@ function installExitHook(): void {
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-// Not `instanceof Error`: errors from Node's own modules fail that test inside Jest's sandbox.
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

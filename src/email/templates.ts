@@ -21,12 +21,14 @@ export const TEMPLATE_VARIABLES = {
   'password-reset': ['app_name', 'username', 'email', 'reset_link', 'valid_for', 'expires_at'],
 } as const;
 
+/** The emails the service sends: one template set each. */
 export type EmailKind = keyof typeof TEMPLATE_VARIABLES;
+export const EMAIL_KINDS = Object.keys(TEMPLATE_VARIABLES) as EmailKind[];
 export type TemplateValues<K extends EmailKind> = Record<(typeof TEMPLATE_VARIABLES)[K][number], string>;
 export type TemplatePart = 'subject.txt' | 'txt' | 'html';
 export type TemplateFile = `${EmailKind}.${TemplatePart}`;
 
-export const TEMPLATE_FILES: readonly TemplateFile[] = (Object.keys(TEMPLATE_VARIABLES) as EmailKind[]).flatMap((kind) =>
+export const TEMPLATE_FILES: readonly TemplateFile[] = EMAIL_KINDS.flatMap((kind) =>
   (['subject.txt', 'txt', 'html'] as const).map((part): TemplateFile => `${kind}.${part}`),
 );
 

@@ -6,15 +6,16 @@
 // send → record. The row is always re-read: the event payload is a copy taken at insert time
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
-import type { Queryable } from '../auth/sessions';
 import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
+import type { Database } from '../db/database';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { passwordResetLink } from '../email/reset-link';
-import type { EmailTemplates } from '../email/templates';
+import type { EmailKind, EmailTemplates } from '../email/templates';
 import type { Logger } from '../logger';
-import type { EmailKind, Metrics } from '../metrics';
-import { EmailClaims, LEASE_SECONDS, type Claim } from './email-claims';
+import type { Metrics } from '../metrics';
+import type { Prisma } from '../db/generated/client';
+import { EmailClaims, type Claim } from './email-claims';
 
 export type SkipReason = 'user_missing' | 'user_inactive' | 'request_missing' | 'request_used' | 'request_expired';
 
@@ -27,8 +28,8 @@ export type DeliveryOutcome =
 
 type Unsent = Exclude<DeliveryOutcome, { status: 'sent' }>;
 
-export interface EmailDeliveriesOptions {
-  db: Queryable;
+export interface EmailDeliveriesDependencies {
+  db: Database;
   mailer: Mailer;
   templates: EmailTemplates;
   resetTokens: RowTokens;
@@ -41,51 +42,6 @@ export interface EmailDeliveriesOptions {
   /** Seconds; tests shorten it. */
   leaseSeconds?: number;
 }
-
-interface UserRow {
-  id: number;
-  username: string;
-  email: string;
-  is_active: boolean;
-  registration_sent: boolean;
-  created_at: Date;
-}
-
-interface ResetRow {
-  id: string;
-  user_id: number;
-  expires_at: Date;
-  used_at: Date | null;
-  reset_sent: boolean;
-  username: string;
-  email: string;
-  is_active: boolean;
-}
-
-const LOAD_USER = {
-  name: 'deliveries.load_user',
-  text: 'SELECT id, username, email, is_active, registration_sent, created_at FROM users WHERE id = $1',
-};
-
-const LOAD_RESET = {
-  name: 'deliveries.load_reset',
-  text: `SELECT r.id, r.user_id, r.expires_at, r.used_at, r.reset_sent, u.username, u.email, u.is_active
-           FROM password_reset_requests r JOIN users u ON u.id = r.user_id
-          WHERE r.id = $1`,
-};
-
-// The flag and the claim's sent_at in one statement, hence one transaction.
-const MARK_WELCOME_SENT = {
-  name: 'deliveries.mark_welcome_sent',
-  text: `WITH claim AS (UPDATE email_claims SET sent_at = now() WHERE key = $1 RETURNING key)
-         UPDATE users SET registration_sent = true WHERE id = $2`,
-};
-
-const MARK_RESET_SENT = {
-  name: 'deliveries.mark_reset_sent',
-  text: `WITH claim AS (UPDATE email_claims SET sent_at = now() WHERE key = $1 RETURNING key)
-         UPDATE password_reset_requests SET reset_sent = true WHERE id = $2`,
-};
 
 /** Backoff when recording a sent email fails: the email is out, so giving up risks sending it twice. */
 const MARK_RETRY_DELAYS_MS = [100, 500, 2000];
@@ -100,30 +56,34 @@ interface Job<Row> {
   /** An outcome that ends the delivery without sending, or undefined to send. */
   check(row: Row): Unsent | undefined;
   compose(row: Row): OutgoingEmail;
-  mark: { name: string; text: string };
-  rowId(row: Row): string | number;
+  /** Sets the row's flag; run in one transaction with the claim's sent_at. */
+  markSent(row: Row): Prisma.PrismaPromise<unknown>;
 }
 
 export class EmailDeliveries {
   private readonly claims: EmailClaims;
   private readonly domain: string | undefined;
 
-  constructor(private readonly options: EmailDeliveriesOptions) {
-    this.claims = new EmailClaims(options.db, options.leaseSeconds ?? LEASE_SECONDS);
+  constructor(private readonly options: EmailDeliveriesDependencies) {
+    this.claims = new EmailClaims({ db: options.db, leaseSeconds: options.leaseSeconds });
     this.domain = senderDomain(options.emailFrom);
   }
 
   /** The welcome email of user `userId`; sets users.registration_sent once the mail server accepted it. */
   welcome(userId: number): Promise<DeliveryOutcome> {
-    return this.deliver<UserRow>({
+    return this.deliver({
       kind: 'welcome',
       key: `welcome:${userId}`,
       ids: { userId },
-      load: async () => (await this.options.db.query<UserRow>({ ...LOAD_USER, values: [userId] })).rows[0],
+      load: async () =>
+        (await this.options.db.prisma.user.findUnique({
+          where: { id: userId },
+          select: { id: true, username: true, email: true, isActive: true, registrationSent: true, createdAt: true },
+        })) ?? undefined,
       missing: 'user_missing',
       check: (user) => {
-        if (user.registration_sent) return { status: 'already_sent' };
-        if (!user.is_active) return { status: 'skipped', reason: 'user_inactive' };
+        if (user.registrationSent) return { status: 'already_sent' };
+        if (!user.isActive) return { status: 'skipped', reason: 'user_inactive' };
         return undefined;
       },
       compose: (user) => ({
@@ -133,46 +93,58 @@ export class EmailDeliveries {
           username: user.username,
           email: user.email,
         }),
-        messageId: this.messageId(`welcome.${user.id}.${user.created_at.getTime()}`),
+        messageId: this.messageId(`welcome.${user.id}.${user.createdAt.getTime()}`),
       }),
-      mark: MARK_WELCOME_SENT,
-      rowId: (user) => user.id,
+      markSent: (user) =>
+        this.options.db.prisma.user.updateMany({ where: { id: user.id }, data: { registrationSent: true } }),
     });
   }
 
   /** The email of password-reset request `requestId`; sets password_reset_requests.reset_sent once accepted. */
   passwordReset(requestId: string): Promise<DeliveryOutcome> {
-    return this.deliver<ResetRow>({
+    return this.deliver({
       kind: 'password-reset',
       key: `password-reset:${requestId}`,
       ids: { requestId },
-      load: async () => (await this.options.db.query<ResetRow>({ ...LOAD_RESET, values: [requestId] })).rows[0],
+      load: async () =>
+        (await this.options.db.prisma.passwordResetRequest.findUnique({
+          where: { id: requestId },
+          select: {
+            id: true,
+            userId: true,
+            expiresAt: true,
+            usedAt: true,
+            resetSent: true,
+            user: { select: { username: true, email: true, isActive: true } },
+          },
+        })) ?? undefined,
       missing: 'request_missing',
       check: (request) => {
-        if (request.reset_sent) return { status: 'already_sent' };
-        if (!request.is_active) return { status: 'skipped', reason: 'user_inactive' };
-        if (request.used_at) return { status: 'skipped', reason: 'request_used' };
-        if (request.expires_at.getTime() <= this.options.clock.now().getTime()) return { status: 'skipped', reason: 'request_expired' };
+        if (request.resetSent) return { status: 'already_sent' };
+        if (!request.user.isActive) return { status: 'skipped', reason: 'user_inactive' };
+        if (request.usedAt) return { status: 'skipped', reason: 'request_used' };
+        if (request.expiresAt.getTime() <= this.options.clock.now().getTime()) return { status: 'skipped', reason: 'request_expired' };
         return undefined;
       },
       compose: (request) => {
-        const token = this.options.resetTokens.tokenFor({ id: request.id, userId: request.user_id });
-        const remaining = (request.expires_at.getTime() - this.options.clock.now().getTime()) / 1000;
+        const token = this.options.resetTokens.tokenFor({ id: request.id, userId: request.userId });
+        const { username, email } = request.user;
+        const remaining = (request.expiresAt.getTime() - this.options.clock.now().getTime()) / 1000;
         return {
-          to: request.email,
+          to: email,
           ...this.options.templates.render('password-reset', {
             app_name: this.options.appName,
-            username: request.username,
-            email: request.email,
-            reset_link: passwordResetLink(this.options.passwordResetUrl, token, request.email),
+            username,
+            email,
+            reset_link: passwordResetLink(this.options.passwordResetUrl, token, email),
             valid_for: describeDuration(remaining),
-            expires_at: `${request.expires_at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+            expires_at: `${request.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
           }),
           messageId: this.messageId(`password-reset.${request.id}`),
         };
       },
-      mark: MARK_RESET_SENT,
-      rowId: (request) => request.id,
+      markSent: (request) =>
+        this.options.db.prisma.passwordResetRequest.updateMany({ where: { id: request.id }, data: { resetSent: true } }),
     });
   }
 
@@ -221,7 +193,8 @@ export class EmailDeliveries {
   private async markSent<Row>(job: Job<Row>, row: Row, claim: Claim): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.options.db.query({ ...job.mark, values: [claim.key, job.rowId(row)] });
+        // The flag and the claim's sent_at together, or neither.
+        await this.options.db.prisma.$transaction([this.claims.markSent(claim), job.markSent(row)]);
         return;
       } catch (error) {
         const delay = MARK_RETRY_DELAYS_MS[attempt];

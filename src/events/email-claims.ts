@@ -13,7 +13,7 @@
 //   releasing match on it, so an instance that lost its lease never drops a successor's claim.
 // - `sent_at` is set, together with the row's flag, once the mail server has accepted the email;
 //   from then on the claim can never be taken again.
-import type { Queryable } from '../auth/sessions';
+import type { Database } from '../db/database';
 
 export const LEASE_SECONDS = 30;
 
@@ -22,45 +22,57 @@ export interface Claim {
   claimedAt: Date;
 }
 
-const CLAIM = {
-  name: 'email_claims.claim',
-  text: `INSERT INTO email_claims (key, claimed_at, claimed_until)
-         VALUES ($1, now(), now() + make_interval(secs => $2))
-         ON CONFLICT (key) DO UPDATE SET claimed_at = EXCLUDED.claimed_at, claimed_until = EXCLUDED.claimed_until
-          WHERE email_claims.sent_at IS NULL AND email_claims.claimed_until <= now()
-         RETURNING claimed_at`,
-};
-
-const RENEW = {
-  name: 'email_claims.renew',
-  text: `UPDATE email_claims SET claimed_until = now() + make_interval(secs => $3)
-          WHERE key = $1 AND claimed_at = $2 AND sent_at IS NULL`,
-};
-
-const RELEASE = {
-  name: 'email_claims.release',
-  text: 'DELETE FROM email_claims WHERE key = $1 AND claimed_at = $2 AND sent_at IS NULL',
-};
+export interface EmailClaimsDependencies {
+  db: Database;
+  /** Seconds; tests shorten it. */
+  leaseSeconds?: number;
+}
 
 export class EmailClaims {
-  constructor(
-    private readonly db: Queryable,
-    private readonly leaseSeconds: number = LEASE_SECONDS,
-  ) {}
+  private readonly db: Database;
+  private readonly leaseSeconds: number;
+
+  constructor({ db, leaseSeconds = LEASE_SECONDS }: EmailClaimsDependencies) {
+    this.db = db;
+    this.leaseSeconds = leaseSeconds;
+  }
 
   /**
    * Takes the claim on `key`, or answers undefined when the email was sent already or another
    * delivery holds a live lease on it (and is sending it right now).
+   * SQL: taking a free or lapsed claim must be one statement (an upsert whose update is conditional),
+   * and the lease runs on the database's clock.
    */
   async claim(key: string): Promise<Claim | undefined> {
-    const { rows } = await this.db.query<{ claimed_at: Date }>({ ...CLAIM, values: [key, this.leaseSeconds] });
+    const rows = await this.db.prisma.$queryRaw<{ claimed_at: Date }[]>`
+      INSERT INTO email_claims (key, claimed_at, claimed_until)
+      VALUES (${key}, now(), now() + make_interval(secs => ${this.leaseSeconds}))
+      ON CONFLICT (key) DO UPDATE SET claimed_at = EXCLUDED.claimed_at, claimed_until = EXCLUDED.claimed_until
+       WHERE email_claims.sent_at IS NULL AND email_claims.claimed_until <= now()
+      RETURNING claimed_at`;
     const row = rows[0];
     return row ? { key, claimedAt: row.claimed_at } : undefined;
   }
 
   /** Gives the claim back (the email was not sent), so the next delivery can try again. */
   async release(claim: Claim): Promise<void> {
-    await this.db.query({ ...RELEASE, values: [claim.key, claim.claimedAt] });
+    await this.db.prisma.emailClaim.deleteMany({ where: { key: claim.key, claimedAt: claim.claimedAt, sentAt: null } });
+  }
+
+  /**
+   * Records that the email went out; from then on the claim can never be taken again. Not run
+   * here but returned, so that a caller can put it in one transaction with the row's own flag.
+   */
+  markSent(claim: Claim) {
+    return this.db.prisma.emailClaim.updateMany({ where: { key: claim.key }, data: { sentAt: new Date() } });
+  }
+
+  /** Extends the lease from the database's clock (SQL for that), if this holding still has the claim. */
+  private async renew(claim: Claim): Promise<boolean> {
+    const renewed = await this.db.prisma.$executeRaw`
+      UPDATE email_claims SET claimed_until = now() + make_interval(secs => ${this.leaseSeconds})
+       WHERE key = ${claim.key} AND claimed_at = ${claim.claimedAt} AND sent_at IS NULL`;
+    return renewed === 1;
   }
 
   /**
@@ -70,9 +82,9 @@ export class EmailClaims {
    */
   async holding<T>(claim: Claim, work: () => Promise<T>, onRenewFailure: (error: Error) => void): Promise<T> {
     const timer = setInterval(() => {
-      this.db.query({ ...RENEW, values: [claim.key, claim.claimedAt, this.leaseSeconds] }).then(
-        (result) => {
-          if (result.rowCount === 0) onRenewFailure(new Error(`the claim on ${claim.key} was lost before the send finished`));
+      this.renew(claim).then(
+        (renewed) => {
+          if (!renewed) onRenewFailure(new Error(`the claim on ${claim.key} was lost before the send finished`));
         },
         (error: unknown) => onRenewFailure(error as Error),
       );

@@ -1,4 +1,4 @@
-// The body Hasura v2 POSTs to an event-trigger webhook (../shared/notes/hasura.md), checked before
+// The body Hasura v2 POSTs to an event-trigger webhook, checked before
 // anything acts on it. One trigger per endpoint: the trigger name, the table and the row's shape
 // must all be the ones that endpoint serves, so that a trigger pointed at the wrong URL, or a row
 // of another table, is refused (400) instead of turning into an email to the wrong person.

@@ -1,4 +1,4 @@
-// Every GraphQL error leaves with a precise `extensions.code` (contract §1). Domain failures keep
+// Every GraphQL error leaves with a precise `extensions.code`. Domain failures keep
 // their code and details; anything unexpected becomes INTERNAL_SERVER_ERROR without its message,
 // stack or SQL, and is logged here instead.
 import { unwrapResolverError } from '@apollo/server/errors';

@@ -1,4 +1,4 @@
-// Input types, named and shaped as the original actions' `arg:` inputs (contract §1).
+// Input types, named and shaped as the original actions' `arg:` inputs.
 // Validation lives in the domain (src/auth), which reports every bad field at once.
 import { Field, InputType } from 'type-graphql';
 

@@ -1,5 +1,5 @@
 // Password change and reset: adapters from GraphQL to src/auth/password-changes.ts and
-// src/auth/password-resets.ts. The answers are the original actions' fixed shapes (contract §1).
+// src/auth/password-resets.ts. The answers are the original actions' fixed shapes.
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from './context';
 import { ChangePassword, UserResetConfirm, UserResetEmail, UserResetValidate } from './inputs';

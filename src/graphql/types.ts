@@ -1,4 +1,4 @@
-// Output types. Names and shapes are the original Hasura actions' (contract §1): existing client
+// Output types. Names and shapes are the original Hasura actions': existing client
 // documents must keep working, so they are not renamed to house style.
 //
 // All plain data: `simpleResolvers` has graphql-js read each field straight off the object instead

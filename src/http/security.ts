@@ -5,7 +5,7 @@
 // nothing and be framed nowhere; the playground page loosens it to exactly what it needs
 // (src/http/playground.ts). CORS is for bearer tokens in the Authorization header, never
 // cookies: no credentials, so no ambient authority a foreign page could borrow.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../auth/constant-time';
 import type { FastifyCorsOptions } from '@fastify/cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
@@ -75,10 +75,5 @@ export function corsOptions(origins: '*' | readonly string[]): FastifyCorsOption
 
 /** Whether a header carries `secret`; constant-time whatever the lengths, since digests are compared. */
 export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
-  if (typeof given !== 'string') return false;
-  return timingSafeEqual(digest(given), digest(secret));
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return typeof given === 'string' && sameSecret(given, secret);
 }

@@ -111,7 +111,7 @@ export class ProviderAccounts {
         const violation = uniqueViolation(error);
         if (!violation) throw error;
         // The email or the identity appeared since we looked: start over and find it.
-        if (!violation.constraint.includes('username')) throw new Raced();
+        if (!violation.fields.some((field) => field.includes('username'))) throw new Raced();
       }
     }
     throw new Error(`no free username found for "${base}" after ${USERNAME_ATTEMPTS} attempts`);

@@ -1,35 +1,24 @@
+// Access tokens: Hasura accepts them as they are, under every JWT configuration it supports, and
+// the operations that need a caller accept nothing else.
 import jwt from 'jsonwebtoken';
 import { AccessTokens } from '../../src/auth/access-tokens';
 import { UnauthenticatedError } from '../../src/auth/errors';
 import { parseJwtSecret } from '../../src/auth/jwt-config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ChangePasswordDocument, LoginDocument, SampleDocument } from '../generated/graphql';
+import { assignRole, bearer, PASSWORD, registerUser, type TestUser } from '../support/fixtures';
 import { hasuraVerify, type HasuraJwtSecret } from '../support/hasura-jwt';
-import { CHANGE_PASSWORD, REGISTER, SAMPLE } from '../support/operations';
 import { startTestService, TEST_JWT_KEY, TestClock, type TestService } from '../support/service';
+import { setupTestDatabase, setupTestService } from '../support/setup';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(() => db.drop());
+const database = setupTestDatabase();
 
 async function withService<T>(secret: HasuraJwtSecret, fn: (s: TestService) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
-  const service = await startTestService(db, { env: { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify(secret), ...env } });
+  const service = await startTestService(database.db, { env: { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify(secret), ...env } });
   try {
     return await fn(service);
   } finally {
     await service.stop();
   }
-}
-
-let counter = 0;
-async function registerUser(service: TestService) {
-  counter += 1;
-  const res = await service.gql<{ user_register: { id: number; tokens: { access: string; refresh: string } } }>(REGISTER, {
-    arg: { username: `claims${counter}`, email: `claims${counter}@example.com`, password: 'a long enough password' },
-  });
-  expect(res.errors).toBeUndefined();
-  return res.data!.user_register;
 }
 
 describe('access tokens are accepted by Hasura as they are', () => {
@@ -40,7 +29,7 @@ describe('access tokens are accepted by Hasura as they are', () => {
     ['HS512 with a list of audiences', { type: 'HS512', key: TEST_JWT_KEY + TEST_JWT_KEY, audience: ['a', 'b'] }],
   ])('with %s', async (_, secret) => {
     await withService(secret, async (service) => {
-      const user = await registerUser(service);
+      const user = await registerUser(service, { prefix: 'claims' });
       const now = Math.floor(Date.now() / 1000);
       const session = hasuraVerify(user.tokens.access, secret, now);
       expect(session.allowedRoles).toEqual(['user']);
@@ -48,7 +37,7 @@ describe('access tokens are accepted by Hasura as they are', () => {
       expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id) });
 
       const p = session.payload;
-      expect(p).toMatchObject({ sub: String(user.id), token_type: 'access', user_name: `claims${counter}`, user_email: `claims${counter}@example.com` });
+      expect(p).toMatchObject({ sub: String(user.id), token_type: 'access', user_name: user.username, user_email: user.email });
       expect(typeof p.jti).toBe('string');
       expect(typeof p.sid).toBe('string');
       expect(p.iat).toBeLessThanOrEqual(now);
@@ -56,14 +45,14 @@ describe('access tokens are accepted by Hasura as they are', () => {
       if (secret.issuer) expect(p.iss).toBe(secret.issuer);
 
       // The service accepts its own token on an authenticated operation.
-      const sample = await service.gql(SAMPLE, { food: 'hot dog' }, { authorization: `Bearer ${user.tokens.access}` });
+      const sample = await service.request(SampleDocument, { food: 'hot dog' }, bearer(user.tokens.access));
       expect(sample.data).toEqual({ action_sample: { hotdog: true } });
     });
   });
 
   it('uses ACCESS_TOKEN_TTL for exp', async () => {
     await withService({ type: 'HS256', key: TEST_JWT_KEY }, async (service) => {
-      const user = await registerUser(service);
+      const user = await registerUser(service, { prefix: 'claims' });
       const p = hasuraVerify(user.tokens.access, { type: 'HS256', key: TEST_JWT_KEY }).payload;
       expect((p.exp as number) - (p.iat as number)).toBe(300);
     }, { ACCESS_TOKEN_TTL: '5m' });
@@ -71,11 +60,9 @@ describe('access tokens are accepted by Hasura as they are', () => {
 
   it('keeps the role a user has in the database', async () => {
     await withService({ type: 'HS256', key: TEST_JWT_KEY }, async (service) => {
-      const user = await registerUser(service);
-      await service.services.db.prisma.user.update({ where: { id: user.id }, data: { role: { connect: { name: 'manager' } } } });
-      const res = await service.gql<{ user_login: { access: string } }>(`query($arg: UserLogin!) { user_login(arg: $arg) { access } }`, {
-        arg: { username: `claims${counter}`, password: 'a long enough password' },
-      });
+      const user = await registerUser(service, { prefix: 'claims' });
+      await assignRole(service, user.id, 'manager');
+      const res = await service.request(LoginDocument, { arg: { username: user.username, password: PASSWORD } });
       const session = hasuraVerify(res.data!.user_login.access, { type: 'HS256', key: TEST_JWT_KEY });
       expect(session.defaultRole).toBe('manager');
       expect(session.allowedRoles).toEqual(['manager']);
@@ -84,15 +71,13 @@ describe('access tokens are accepted by Hasura as they are', () => {
 });
 
 describe('operations that need a caller refuse anything but a valid access token', () => {
-  let service: TestService;
-  let user: { id: number; tokens: { access: string; refresh: string } };
+  const t = setupTestService({ database });
+  let user: TestUser;
   const secret = { type: 'HS256' as const, key: TEST_JWT_KEY };
 
   beforeAll(async () => {
-    service = await startTestService(db);
-    user = await registerUser(service);
+    user = await t.users.register({ prefix: 'claims' });
   });
-  afterAll(() => service.stop());
 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const sign = (payload: Record<string, unknown>, key = TEST_JWT_KEY) => jwt.sign(payload, key, { algorithm: 'HS256' });
@@ -129,22 +114,22 @@ describe('operations that need a caller refuse anything but a valid access token
   ];
 
   it.each(cases)('action_sample with %s: UNAUTHENTICATED', async (_, headers) => {
-    const res = await service.gql(SAMPLE, { food: 'hotdog' }, headers());
+    const res = await t.service.request(SampleDocument, { food: 'hotdog' }, headers());
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.data?.action_sample ?? null).toBeNull();
   });
 
   it.each(cases)('user_change_password with %s: UNAUTHENTICATED', async (_, headers) => {
-    const res = await service.gql(CHANGE_PASSWORD, { arg: { old_password: 'a long enough password', new_password: 'another long password' } }, headers());
+    const res = await t.service.request(ChangePasswordDocument, { arg: { old_password: PASSWORD, new_password: 'another long password' } }, headers());
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('the same request with the real token succeeds (the cases above fail for the reason named)', async () => {
-    const res = await service.gql(SAMPLE, { food: 'salad' }, { authorization: `Bearer ${user.tokens.access}` });
+    const res = await t.service.request(SampleDocument, { food: 'salad' }, bearer(user.tokens.access));
     expect(res.data).toEqual({ action_sample: { hotdog: false } });
     // And a hand-built token with the right key is accepted, so the forgeries fail on their flaw alone.
     const resigned = sign(validPayload());
-    expect((await service.gql(SAMPLE, { food: 'x' }, { authorization: `Bearer ${resigned}` })).errors).toBeUndefined();
+    expect((await t.service.request(SampleDocument, { food: 'x' }, bearer(resigned))).errors).toBeUndefined();
   });
 });
 

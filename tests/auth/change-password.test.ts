@@ -1,48 +1,27 @@
-// user_change_password (contract §1–3): the old password again, the policy, every other session
-// ended and the caller's kept.
+// user_change_password: the old password again, the password policy, every other session ended
+// and the caller's kept.
 import { CHANGE_MESSAGES } from '../../src/auth/password-changes';
 import { PASSWORD_MESSAGES } from '../../src/auth/password-policy';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ChangePasswordDocument, LoginDocument, LogoutDocument, RefreshDocument, type ChangePassword } from '../generated/graphql';
 import { dumpDatabase } from '../support/dump';
-import { CHANGE_PASSWORD, LOGIN, LOGOUT, REFRESH, REGISTER } from '../support/operations';
-import { startTestService, type GraphQLResponse, type TestService } from '../support/service';
+import { bearer, PASSWORD } from '../support/fixtures';
+import { codeOf } from '../support/service';
+import { setupTestService } from '../support/setup';
 
-const PASSWORD = 'a long enough password';
 const NEW_PASSWORD = 'another fine passphrase';
 
-let db: TestDatabase;
-let service: TestService;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db);
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
+const t = setupTestService();
 
-type Tokens = { access: string; refresh: string };
-let counter = 0;
-async function newUser(): Promise<{ id: number; username: string; first: Tokens; second: Tokens }> {
-  counter += 1;
-  const username = `changer${counter}`;
-  const res = await service.gql<{ user_register: { id: number; tokens: Tokens } }>(REGISTER, {
-    arg: { username, email: `${username}@example.com`, password: PASSWORD },
-  });
-  expect(res.errors).toBeUndefined();
-  const second = await login(username, PASSWORD);
-  expect(second.errors).toBeUndefined();
-  return { id: res.data!.user_register.id, username, first: res.data!.user_register.tokens, second: second.data!.user_login };
+/** A user with two sessions: `first` from registering, `second` from a login. */
+async function newUser() {
+  const user = await t.users.register({ prefix: 'changer' });
+  return { ...user, first: user.tokens, second: await t.users.signIn(user) };
 }
-const login = (username: string, password: string) => service.gql<{ user_login: Tokens }>(LOGIN, { arg: { username, password } });
-const refresh = (token: string) => service.gql(REFRESH, { arg: { refresh: token } });
-const change = (access: string | undefined, arg: Record<string, unknown>) =>
-  service.gql<{ user_change_password: { status: string; code: number } }>(
-    CHANGE_PASSWORD,
-    { arg },
-    access ? { authorization: `Bearer ${access}` } : {},
-  );
-const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
+const login = (username: string, password: string) => t.service.request(LoginDocument, { arg: { username, password } });
+const refresh = (token: string) => t.service.request(RefreshDocument, { arg: { refresh: token } });
+const change = (access: string | undefined, arg: ChangePassword) =>
+  t.service.request(ChangePasswordDocument, { arg }, access ? bearer(access) : {});
+const dump = () => dumpDatabase(t.service.services.db.pool);
 
 describe('a successful change', () => {
   let user: Awaited<ReturnType<typeof newUser>>;
@@ -50,7 +29,7 @@ describe('a successful change', () => {
   let before: { passwordHash: string | null; passwordChangedAt: Date };
   beforeAll(async () => {
     user = await newUser();
-    before = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    before = await t.service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     res = await change(user.first.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
   });
 
@@ -65,7 +44,7 @@ describe('a successful change', () => {
 
   it("ends every other session: another session's refresh is refused", async () => {
     expect(codeOf(await refresh(user.second.refresh))).toBe('UNAUTHENTICATED');
-    const sessions = await service.services.db.prisma.session.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } });
+    const sessions = await t.service.services.db.prisma.session.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } });
     expect(sessions.map((s) => s.revokedReason)).toEqual([null, 'password_change']);
   });
 
@@ -75,7 +54,7 @@ describe('a successful change', () => {
   });
 
   it('stores a new hash and records when the password changed', async () => {
-    const row = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    const row = await t.service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     expect(row.passwordHash).not.toBe(before.passwordHash);
     expect(row.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(row.passwordChangedAt.getTime()).toBeGreaterThan(before.passwordChangedAt.getTime());
@@ -85,17 +64,17 @@ describe('a successful change', () => {
 describe('a refused change changes nothing', () => {
   it('a wrong old password: BAD_USER_INPUT on old_password', async () => {
     const user = await newUser();
-    const before = await dumpDatabase(service.services.db.pool);
+    const before = await dump();
     const res = await change(user.first.access, { old_password: 'not my password', new_password: NEW_PASSWORD });
     expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: { old_password: [CHANGE_MESSAGES.oldIncorrect] } });
-    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(await dump()).toEqual(before);
     expect(codeOf(await login(user.username, PASSWORD))).toBeUndefined();
     expect(codeOf(await refresh(user.second.refresh))).toBeUndefined();
   });
 
   it('a new password the policy refuses: every reason under new_password, with a wrong old one too', async () => {
     const user = await newUser();
-    const before = await dumpDatabase(service.services.db.pool);
+    const before = await dump();
     const res = await change(user.first.access, { old_password: 'wrong', new_password: 'qwerty' });
     expect(res.errors?.[0]?.extensions).toEqual({
       code: 'BAD_USER_INPUT',
@@ -104,7 +83,7 @@ describe('a refused change changes nothing', () => {
         new_password: [PASSWORD_MESSAGES.tooShort(8), PASSWORD_MESSAGES.common],
       },
     });
-    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(await dump()).toEqual(before);
   });
 
   it('the policy sees the username: a new password like it is refused', async () => {
@@ -137,16 +116,16 @@ describe('a refused change changes nothing', () => {
 
   it("with the access token of a session that was logged out: UNAUTHENTICATED", async () => {
     const user = await newUser();
-    expect(codeOf(await service.gql(LOGOUT, { arg: { refresh: user.second.refresh } }))).toBeUndefined();
-    const before = await dumpDatabase(service.services.db.pool);
+    expect(codeOf(await t.service.request(LogoutDocument, { arg: { refresh: user.second.refresh } }))).toBeUndefined();
+    const before = await dump();
     const res = await change(user.second.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
-    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(await dump()).toEqual(before);
   });
 
   it('for a deactivated user: UNAUTHENTICATED', async () => {
     const user = await newUser();
-    await service.services.db.prisma.user.update({ where: { id: user.id }, data: { isActive: false } });
+    await t.users.deactivate(user.id);
     const res = await change(user.first.access, { old_password: PASSWORD, new_password: NEW_PASSWORD });
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
   });

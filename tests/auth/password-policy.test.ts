@@ -1,5 +1,5 @@
-// The password policy (contract §3): each rule on its own, then every broken rule at once through
-// the GraphQL operation that a user sees.
+// The password policy, applied on register, change and reset: each rule on its own, then every
+// broken rule at once through the GraphQL operation that a user sees.
 import {
   loadCommonPasswords,
   MAX_PASSWORD_BYTES,
@@ -7,9 +7,9 @@ import {
   PasswordPolicy,
   quickRatio,
 } from '../../src/auth/password-policy';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { REGISTER } from '../support/operations';
-import { startTestService, type TestService } from '../support/service';
+import { RegisterDocument } from '../generated/graphql';
+import { startTestService } from '../support/service';
+import { setupTestService } from '../support/setup';
 
 const policy = new PasswordPolicy(8);
 const check = (password: string, context = {}) => policy.check(password, context);
@@ -111,19 +111,10 @@ describe('every broken rule is listed', () => {
   });
 
   describe('through user_register', () => {
-    let db: TestDatabase;
-    let service: TestService;
-    beforeAll(async () => {
-      db = await createTestDatabase();
-      service = await startTestService(db);
-    });
-    afterAll(async () => {
-      await service.stop();
-      await db.drop();
-    });
+    const t = setupTestService();
 
     it('answers BAD_USER_INPUT with every reason under fields.password, and stores nothing', async () => {
-      const res = await service.gql(REGISTER, { arg: { username: 'qwerty', email: 'qwerty@example.com', password: 'qwerty' } });
+      const res = await t.service.request(RegisterDocument, { arg: { username: 'qwerty', email: 'qwerty@example.com', password: 'qwerty' } });
       expect(res.errors?.[0]?.extensions).toEqual({
         code: 'BAD_USER_INPUT',
         fields: {
@@ -135,13 +126,13 @@ describe('every broken rule is listed', () => {
           ],
         },
       });
-      expect(await service.services.db.prisma.user.count()).toBe(0);
+      expect(await t.service.services.db.prisma.user.count()).toBe(0);
     });
 
     it('follows PASSWORD_MIN_LENGTH', async () => {
-      const strict = await startTestService(db, { env: { PASSWORD_MIN_LENGTH: '20' } });
+      const strict = await startTestService(t.db, { env: { PASSWORD_MIN_LENGTH: '20' } });
       try {
-        const res = await strict.gql(REGISTER, { arg: { username: 'quinn', email: 'quinn@example.com', password: 'nineteen characters' } });
+        const res = await strict.request(RegisterDocument, { arg: { username: 'quinn', email: 'quinn@example.com', password: 'nineteen characters' } });
         expect(res.errors?.[0]?.extensions?.fields).toEqual({ password: [PASSWORD_MESSAGES.tooShort(20)] });
       } finally {
         await strict.stop();

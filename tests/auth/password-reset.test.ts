@@ -1,55 +1,44 @@
-// Password reset (contract §3): the request answers alike for every email, the token is nowhere
-// in the database, and it works once, for one email, until it expires or the password changes.
+// Password reset: the request answers alike for every email, the token is nowhere in the
+// database, and it works once, for one email, until it expires or the password changes.
 import { DEFAULT_MIN_REQUEST_MILLIS, DEFAULT_REQUEST_INTERVAL } from '../../src/auth/password-resets';
 import { PASSWORD_MESSAGES } from '../../src/auth/password-policy';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import {
+  ChangePasswordDocument,
+  LoginDocument,
+  RefreshDocument,
+  ResetConfirmDocument,
+  ResetDocument,
+  ResetValidateDocument,
+} from '../generated/graphql';
 import { allStoredValues, dumpDatabase } from '../support/dump';
-import { CHANGE_PASSWORD, LOGIN, REFRESH, REGISTER, RESET, RESET_CONFIRM, RESET_VALIDATE } from '../support/operations';
-import { startTestService, TestClock, type GraphQLResponse, type TestService } from '../support/service';
+import { bearer, PASSWORD } from '../support/fixtures';
+import { codeOf, TestClock } from '../support/service';
+import { setupTestService } from '../support/setup';
 
-const PASSWORD = 'a long enough password';
 const NEW_PASSWORD = 'a brand new passphrase';
 const TTL = 3600;
 
-let db: TestDatabase;
-let service: TestService;
 const clock = new TestClock();
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // The token scan tries every stored value; rate-limit tests cover the attempt limit.
-  service = await startTestService(db, { clock, env: { PASSWORD_RESET_TTL: `${TTL}s`, RATE_LIMIT_RESET_ATTEMPT: 'off' } });
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
+// The token scan tries every stored value; rate-limit tests cover the attempt limit.
+const t = setupTestService({ clock, env: { PASSWORD_RESET_TTL: `${TTL}s`, RATE_LIMIT_RESET_ATTEMPT: 'off' } });
 
-type Tokens = { access: string; refresh: string };
-let counter = 0;
-async function newUser(): Promise<{ id: number; username: string; email: string; tokens: Tokens }> {
-  counter += 1;
-  const username = `resetter${counter}`;
-  const email = `${username}@example.com`;
-  const res = await service.gql<{ user_register: { id: number; tokens: Tokens } }>(REGISTER, { arg: { username, email, password: PASSWORD } });
-  expect(res.errors).toBeUndefined();
-  return { id: res.data!.user_register.id, username, email, tokens: res.data!.user_register.tokens };
-}
-
-const requestReset = (email: string) => service.gql<{ user_password_reset: { status: string } }>(RESET, { arg: { email } });
-const validate = (email: string, token: string) => service.gql(RESET_VALIDATE, { arg: { email, token } });
-const confirm = (email: string, token: string, password = NEW_PASSWORD) => service.gql(RESET_CONFIRM, { arg: { email, token, password } });
-const login = (username: string, password: string) => service.gql<{ user_login: Tokens }>(LOGIN, { arg: { username, password } });
-const refresh = (token: string) => service.gql(REFRESH, { arg: { refresh: token } });
-const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
-const requestsOf = (userId: number) =>
-  service.services.db.prisma.passwordResetRequest.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
+const newUser = () => t.users.register({ prefix: 'resetter' });
+const requestReset = (email: string) => t.service.request(ResetDocument, { arg: { email } });
+const validate = (email: string, token: string) => t.service.request(ResetValidateDocument, { arg: { email, token } });
+const confirm = (email: string, token: string, password = NEW_PASSWORD) =>
+  t.service.request(ResetConfirmDocument, { arg: { email, token, password } });
+const login = (username: string, password: string) => t.service.request(LoginDocument, { arg: { username, password } });
+const refresh = (token: string) => t.service.request(RefreshDocument, { arg: { refresh: token } });
+const prisma = () => t.service.services.db.prisma;
+const dump = () => dumpDatabase(t.service.services.db.pool);
+const requestsOf = (userId: number) => prisma().passwordResetRequest.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
 
 /** What the email webhook will do: derive the token from the newest request row of the user. */
 async function emailedToken(userId: number): Promise<string> {
   const rows = await requestsOf(userId);
   const row = rows[rows.length - 1];
   if (!row) throw new Error(`no reset request for user ${userId}`);
-  return service.services.resetTokens.tokenFor({ id: row.id, userId: row.userId });
+  return t.service.services.resetTokens.tokenFor({ id: row.id, userId: row.userId });
 }
 
 /** A user who asked for a reset, with the token their email would carry. */
@@ -63,7 +52,7 @@ describe('user_password_reset', () => {
   it('gives a known, an unknown and an inactive email the same answer; records a request only for the known active one', async () => {
     const known = await newUser();
     const inactive = await newUser();
-    await service.services.db.prisma.user.update({ where: { id: inactive.id }, data: { isActive: false } });
+    await t.users.deactivate(inactive.id);
 
     const answers = [await requestReset(known.email), await requestReset('nobody@example.com'), await requestReset(inactive.email)];
     for (const answer of answers) {
@@ -76,7 +65,7 @@ describe('user_password_reset', () => {
     expect(rows[0]!.expiresAt.getTime() - rows[0]!.createdAt.getTime()).toBe(TTL * 1000);
     expect(rows[0]).toMatchObject({ usedAt: null, resetSent: false });
     expect(await requestsOf(inactive.id)).toHaveLength(0);
-    expect(await service.services.db.prisma.passwordResetRequest.count()).toBe(1);
+    expect(await prisma().passwordResetRequest.count()).toBe(1);
   });
 
   it('takes about the same time for a known and an unknown email', async () => {
@@ -131,7 +120,7 @@ describe('the token', () => {
 
   it('is stored nowhere: no value in any column of any table works as the token or contains it', async () => {
     const user = await userWithToken();
-    const values = await allStoredValues(service.services.db.pool);
+    const values = await allStoredValues(t.service.services.db.pool);
     expect(values.some((v) => v.table === 'password_reset_requests')).toBe(true);
     for (const { value } of values) expect(value).not.toContain(user.token);
     const candidates = [...new Set(values.map((v) => v.value))].filter((v) => v.trim() !== '');
@@ -168,11 +157,11 @@ describe('the token', () => {
   it('fails for another email, even one with its own live request', async () => {
     const alice = await userWithToken();
     const bob = await userWithToken();
-    const before = await dumpDatabase(service.services.db.pool);
+    const before = await dump();
     expect(codeOf(await validate(bob.email, alice.token))).toBe('INVALID_TOKEN');
     expect(codeOf(await confirm(bob.email, alice.token))).toBe('INVALID_TOKEN');
     expect(codeOf(await confirm('nobody@example.com', alice.token))).toBe('INVALID_TOKEN');
-    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(await dump()).toEqual(before);
     expect(codeOf(await validate(alice.email, alice.token))).toBeUndefined();
   });
 
@@ -196,11 +185,7 @@ describe('the token', () => {
 
   it('fails after the password was changed with user_change_password', async () => {
     const user = await userWithToken();
-    const changed = await service.gql(
-      CHANGE_PASSWORD,
-      { arg: { old_password: PASSWORD, new_password: NEW_PASSWORD } },
-      { authorization: `Bearer ${user.tokens.access}` },
-    );
+    const changed = await t.service.request(ChangePasswordDocument, { arg: { old_password: PASSWORD, new_password: NEW_PASSWORD } }, bearer(user.tokens.access));
     expect(changed.errors).toBeUndefined();
     expect(codeOf(await validate(user.email, user.token))).toBe('INVALID_TOKEN');
     expect(codeOf(await confirm(user.email, user.token, 'attacker passphrase'))).toBe('INVALID_TOKEN');
@@ -222,16 +207,16 @@ describe('the token', () => {
     const user = await userWithToken();
     clock.advance(1);
     // As an operator's SQL would: a new hash and its time, nothing else.
-    await service.services.db.prisma.user.update({
+    await prisma().user.update({
       where: { id: user.id },
-      data: { passwordHash: await service.services.hasher.hash(NEW_PASSWORD), passwordChangedAt: clock.now() },
+      data: { passwordHash: await t.service.services.hasher.hash(NEW_PASSWORD), passwordChangedAt: clock.now() },
     });
     expect(codeOf(await validate(user.email, user.token))).toBe('INVALID_TOKEN');
   });
 
   it('fails once the user is deactivated', async () => {
     const user = await userWithToken();
-    await service.services.db.prisma.user.update({ where: { id: user.id }, data: { isActive: false } });
+    await t.users.deactivate(user.id);
     expect(codeOf(await validate(user.email, user.token))).toBe('INVALID_TOKEN');
     expect(codeOf(await confirm(user.email, user.token))).toBe('INVALID_TOKEN');
   });
@@ -248,21 +233,20 @@ describe('the token', () => {
 describe('user_password_reset_confirm', () => {
   it('ends every session of the user and marks all their requests used', async () => {
     const user = await userWithToken();
-    const other = await login(user.username, PASSWORD);
-    expect(other.errors).toBeUndefined();
+    const other = await t.users.signIn(user);
     expect(codeOf(await confirm(user.email, user.token))).toBeUndefined();
 
     expect(codeOf(await refresh(user.tokens.refresh))).toBe('UNAUTHENTICATED');
-    expect(codeOf(await refresh(other.data!.user_login.refresh))).toBe('UNAUTHENTICATED');
-    const sessions = await service.services.db.prisma.session.findMany({ where: { userId: user.id } });
+    expect(codeOf(await refresh(other.refresh))).toBe('UNAUTHENTICATED');
+    const sessions = await prisma().session.findMany({ where: { userId: user.id } });
     expect(sessions.map((s) => s.revokedReason)).toEqual(['password_reset', 'password_reset']);
-    const row = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    const row = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
     expect(row.passwordChangedAt).toEqual(clock.now());
   });
 
   it('applies the policy under password, and leaves the token usable for a better one', async () => {
     const user = await userWithToken();
-    const before = await dumpDatabase(service.services.db.pool);
+    const before = await dump();
     const res = await confirm(user.email, user.token, '12345678');
     expect(res.errors?.[0]?.extensions).toEqual({
       code: 'BAD_USER_INPUT',
@@ -270,7 +254,7 @@ describe('user_password_reset_confirm', () => {
     });
     const similar = await confirm(user.email, user.token, `${user.username}1`);
     expect(similar.errors?.[0]?.extensions?.fields?.password).toContain(PASSWORD_MESSAGES.similarToUsername);
-    expect(await dumpDatabase(service.services.db.pool)).toEqual(before);
+    expect(await dump()).toEqual(before);
     expect(codeOf(await confirm(user.email, user.token))).toBeUndefined();
   });
 

@@ -4,10 +4,11 @@
 // On the embedded database the "second instance" is the first one: PGlite is one session in one
 // process (its data directory is locked to a single service), so two pools on it would trip over
 // each other's prepared statements — a setup the service never runs in.
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { LOGIN, REGISTER, RESET, RESET_CONFIRM, RESET_VALIDATE } from '../support/operations';
 import { DEFAULT_REQUEST_INTERVAL } from '../../src/auth/password-resets';
-import { startTestService, TestClock, type GraphQLResponse, type TestService } from '../support/service';
+import { LoginDocument, RegisterDocument, ResetConfirmDocument, ResetDocument, ResetValidateDocument } from '../generated/graphql';
+import { PASSWORD, registerUser } from '../support/fixtures';
+import { codeOf, TestClock, type GraphQLError, type TestService } from '../support/service';
+import { setupTestDatabase, setupTestService } from '../support/setup';
 
 const LIMITS = {
   // 3 failed logins per account per 15 minutes; 5 per client address.
@@ -20,45 +21,28 @@ const LIMITS = {
   // The test client stands in for a proxy that names the client in X-Forwarded-For.
   TRUST_PROXY: '1',
 };
-const PASSWORD = 'a long enough password';
 
-let db: TestDatabase;
-let first: TestService;
-let second: TestService;
 const clock = new TestClock();
+const database = setupTestDatabase();
+const one = setupTestService({ database, env: LIMITS, clock });
+let other: TestService | undefined;
+beforeAll(async () => {
+  if (!database.db.embedded) other = await database.startService({ env: LIMITS, clock });
+});
+const first = () => one.service;
+const second = () => other ?? one.service;
 /** Alternates between the instances: consecutive requests never go to the same one. */
 let turn = 0;
-const next = () => (turn++ % 2 === 0 ? first : second);
+const next = () => (turn++ % 2 === 0 ? first() : second());
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  first = await startTestService(db, { env: LIMITS, clock });
-  second = db.embedded ? first : await startTestService(db, { env: LIMITS, clock });
-});
-afterAll(async () => {
-  await first.stop();
-  await second.stop();
-  await db.drop();
-});
-
-type Errors = GraphQLResponse['errors'];
-const codeOf = (res: { errors?: Errors }) => res.errors?.[0]?.extensions?.code;
-const retryAfterOf = (res: { errors?: Errors }) => res.errors?.[0]?.extensions?.retryAfter;
+const retryAfterOf = (res: { errors?: GraphQLError[] }) => res.errors?.[0]?.extensions?.retryAfter;
 /** A client address of its own for each spec, so per-client counts do not leak between them. */
 let clients = 0;
 const newClient = () => ({ 'x-forwarded-for': `203.0.113.${++clients}` });
 
-let users = 0;
-async function newUser(): Promise<{ username: string; email: string; id: number }> {
-  users += 1;
-  const username = `limited${users}`;
-  const email = `${username}@example.com`;
-  const res = await next().gql<{ user_register: { id: number } }>(REGISTER, { arg: { username, email, password: PASSWORD } }, newClient());
-  expect(res.errors).toBeUndefined();
-  return { username, email, id: res.data!.user_register.id };
-}
+const newUser = () => registerUser(next(), { prefix: 'limited' }, newClient());
 const login = (username: string, password: string, headers = newClient()) =>
-  next().gql<{ user_login: { access: string } }>(LOGIN, { arg: { username, password } }, headers);
+  next().request(LoginDocument, { arg: { username, password } }, headers);
 
 describe('failed logins per account', () => {
   it('are counted across instances; over the limit even the right password gets TOO_MANY_REQUESTS with retryAfter', async () => {
@@ -141,22 +125,22 @@ describe('per client address (TRUST_PROXY)', () => {
   it('limits registrations per client, across instances', async () => {
     const client = newClient();
     const register = (name: string) =>
-      next().gql(REGISTER, { arg: { username: name, email: `${name}@example.com`, password: PASSWORD } }, client);
+      next().request(RegisterDocument, { arg: { username: name, email: `${name}@example.com`, password: PASSWORD } }, client);
     expect((await register('signup-a')).errors).toBeUndefined();
     expect((await register('signup-b')).errors).toBeUndefined();
     const limited = await register('signup-c');
     expect(codeOf(limited)).toBe('TOO_MANY_REQUESTS');
     expect(retryAfterOf(limited)).toBeGreaterThan(0);
     expect(retryAfterOf(limited)).toBeLessThanOrEqual(3600);
-    expect(await first.services.db.prisma.user.count({ where: { username: 'signup-c' } })).toBe(0);
+    expect(await first().services.db.prisma.user.count({ where: { username: 'signup-c' } })).toBe(0);
     // Someone else can still sign up.
-    expect((await next().gql(REGISTER, { arg: { username: 'signup-d', email: 'signup-d@example.com', password: PASSWORD } }, newClient())).errors).toBeUndefined();
+    expect((await next().request(RegisterDocument, { arg: { username: 'signup-d', email: 'signup-d@example.com', password: PASSWORD } }, newClient())).errors).toBeUndefined();
   });
 });
 
 describe('password reset requests per email', () => {
-  const reset = (email: string, headers = newClient()) => next().gql(RESET, { arg: { email } }, headers);
-  const requestsOf = (userId: number) => first.services.db.prisma.passwordResetRequest.count({ where: { userId } });
+  const reset = (email: string, headers = newClient()) => next().request(ResetDocument, { arg: { email } }, headers);
+  const requestsOf = (userId: number) => first().services.db.prisma.passwordResetRequest.count({ where: { userId } });
 
   it('over the limit, answer exactly as an accepted request does and record nothing', async () => {
     const { email, id } = await newUser();
@@ -194,9 +178,9 @@ describe('password reset requests per email', () => {
 
 describe('reset token checks per email', () => {
   const wrongToken = 'A'.repeat(43);
-  const validate = (email: string) => next().gql(RESET_VALIDATE, { arg: { email, token: wrongToken } }, newClient());
+  const validate = (email: string) => next().request(ResetValidateDocument, { arg: { email, token: wrongToken } }, newClient());
   const confirm = (email: string) =>
-    next().gql(RESET_CONFIRM, { arg: { email, token: wrongToken, password: 'a brand new password' } }, newClient());
+    next().request(ResetConfirmDocument, { arg: { email, token: wrongToken, password: 'a brand new password' } }, newClient());
 
   it('count validate and confirm together across instances, then answer TOO_MANY_REQUESTS with retryAfter', async () => {
     const { email } = await newUser();
@@ -216,16 +200,12 @@ describe('reset token checks per email', () => {
 });
 
 describe('without TRUST_PROXY (the default)', () => {
-  let service: TestService;
-  beforeAll(async () => {
-    service = await startTestService(db, { env: { ...LIMITS, TRUST_PROXY: 'false' } });
-  });
-  afterAll(() => service.stop());
+  const direct = setupTestService({ database, env: { ...LIMITS, TRUST_PROXY: 'false' } });
 
   it('ignores X-Forwarded-For and limits nothing per client: behind Hasura every request comes from Hasura', async () => {
     const spoofed = { 'x-forwarded-for': '198.51.100.7' };
     for (const name of ['direct-a', 'direct-b', 'direct-c', 'direct-d']) {
-      const res = await service.gql(REGISTER, { arg: { username: name, email: `${name}@example.com`, password: PASSWORD } }, spoofed);
+      const res = await direct.service.request(RegisterDocument, { arg: { username: name, email: `${name}@example.com`, password: PASSWORD } }, spoofed);
       expect(res.errors).toBeUndefined();
     }
   });
@@ -233,7 +213,7 @@ describe('without TRUST_PROXY (the default)', () => {
 
 /** A counter summed over both instances (each has its own registry). */
 async function metric(pattern: RegExp): Promise<number> {
-  const instances = first === second ? [first] : [first, second];
+  const instances = other ? [first(), other] : [first()];
   let total = 0;
   for (const instance of instances) {
     const value = pattern.exec(await instance.metricsText())?.[1];

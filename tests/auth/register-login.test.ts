@@ -1,21 +1,13 @@
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { LOGIN, REGISTER } from '../support/operations';
-import { startTestService, type TestService } from '../support/service';
+// Registration and login as a user meets them: who may register, what a login accepts, and the
+// answers that give nothing away.
+import { LoginDocument, RegisterDocument, type UserRegister } from '../generated/graphql';
+import { setupTestService } from '../support/setup';
 
-let db: TestDatabase;
-let service: TestService;
+const t = setupTestService();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db);
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
-
-const register = (arg: Record<string, unknown>) => service.gql<{ user_register: { id: number; username: string; email: string; tokens: { access: string; refresh: string } } }>(REGISTER, { arg });
-const login = (username: string, password: string) => service.gql<{ user_login: { access: string; refresh: string } }>(LOGIN, { arg: { username, password } });
+const register = (arg: UserRegister) => t.service.request(RegisterDocument, { arg });
+const login = (username: string, password: string) => t.service.request(LoginDocument, { arg: { username, password } });
+const users = () => t.service.services.db.prisma.user;
 
 describe('registration', () => {
   it('creates a user with the default role and signs it in', async () => {
@@ -24,21 +16,22 @@ describe('registration', () => {
     const user = res.data!.user_register;
     expect(user).toMatchObject({ username: 'Alice', email: 'Alice@Example.com' });
     expect(user.id).toBeGreaterThan(0);
-    expect(user.tokens.access.split('.')).toHaveLength(3);
-    expect(user.tokens.refresh.length).toBeGreaterThanOrEqual(43);
+    expect(user.tokens).not.toBeNull();
+    expect(user.tokens!.access.split('.')).toHaveLength(3);
+    expect(user.tokens!.refresh.length).toBeGreaterThanOrEqual(43);
 
-    const row = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id }, include: { role: true } });
+    const row = await users().findUniqueOrThrow({ where: { id: user.id }, include: { role: true } });
     expect(row.role.name).toBe('user');
     expect(row.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(row.passwordHash).not.toContain('correct horse battery');
   });
 
   it('reports every bad field at once, by its plain name, and stores nothing', async () => {
-    const before = await service.services.db.prisma.user.count();
+    const before = await users().count();
     const res = await register({ username: 'bad name!', email: 'not-an-email', password: 'short' });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(Object.keys(res.errors?.[0]?.extensions?.fields ?? {}).sort()).toEqual(['email', 'password', 'username']);
-    expect(await service.services.db.prisma.user.count()).toBe(before);
+    expect(await users().count()).toBe(before);
   });
 
   it('refuses a username or email already taken, in any letter case, naming the field', async () => {
@@ -87,13 +80,14 @@ describe('login', () => {
   });
 
   it('refuses a deactivated user with the same answer', async () => {
-    await service.services.db.prisma.user.update({ where: { username: 'Carol' }, data: { isActive: false } });
+    const carol = await users().findUniqueOrThrow({ where: { username: 'Carol' } });
+    await t.users.deactivate(carol.id);
     try {
       const res = await login('carol', 'carols password');
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(res.errors?.[0]?.message).toBe('Invalid username or password.');
     } finally {
-      await service.services.db.prisma.user.update({ where: { username: 'Carol' }, data: { isActive: true } });
+      await t.users.reactivate(carol.id);
     }
   });
 
@@ -106,7 +100,7 @@ describe('login', () => {
 
   it('records the last login', async () => {
     await login('carol', 'carols password');
-    const row = await service.services.db.prisma.user.findUniqueOrThrow({ where: { username: 'Carol' } });
+    const row = await users().findUniqueOrThrow({ where: { username: 'Carol' } });
     expect(row.lastLoginAt).toBeInstanceOf(Date);
   });
 });

@@ -1,49 +1,25 @@
 // At most one email per event, however often and however concurrently Hasura delivers it, and
 // whichever service instance (sharing the database) receives each delivery.
 import { EmailClaims } from '../../src/events/email-claims';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { deliver, eventForRow } from '../support/hasura-events';
-import { REGISTER } from '../support/operations';
-import { startTestService, type TestService } from '../support/service';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp';
+import { deliver } from '../support/hasura-events';
+import type { TestService } from '../support/service';
+import { setupTestDatabase, setupTestService } from '../support/setup';
 
-let db: TestDatabase;
-let smtp: TestSmtpServer;
-let first: TestService;
-let second: TestService;
-
+const database = setupTestDatabase();
+const t = setupTestService({ database, mailbox: true });
+let other: TestService | undefined;
 beforeAll(async () => {
-  db = await createTestDatabase();
-  smtp = await startSmtpServer();
-  const env = { SMTP_URL: smtp.url };
-  first = await startTestService(db, { env });
   // The embedded database is one PostgreSQL session that only one process may open (its directory
   // is locked), so two instances exist only on a real server; there the two split the deliveries.
-  second = db.embedded ? first : await startTestService(db, { env });
+  if (!database.db.embedded) other = await database.startService({ env: { SMTP_URL: t.mailbox.url } });
 });
-afterAll(async () => {
-  await second?.stop();
-  await first?.stop();
-  await smtp?.stop();
-  await db?.drop();
-});
+const first = () => t.service;
+const second = () => other ?? t.service;
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
-async function register(username: string): Promise<number> {
-  const res = await first.gql<{ user_register: { id: number } }>(REGISTER, {
-    arg: { username, email: `${username}@example.com`, password: 'a fine password 42' },
-  });
-  expect(res.errors).toBeUndefined();
-  return res.data!.user_register.id;
-}
-
-async function resetRequest(userId: number): Promise<string> {
-  const row = await first.services.db.prisma.passwordResetRequest.create({
-    data: { userId, expiresAt: new Date(Date.now() + 3600_000) },
-  });
-  return row.id;
-}
+const register = async (username: string) => (await t.users.register({ username })).id;
+const resetRequest = (userId: number) => t.resetRequests.create(userId);
 
 describe('ten concurrent deliveries of one event, split across two instances', () => {
   it.each([
@@ -51,22 +27,22 @@ describe('ten concurrent deliveries of one event, split across two instances', (
     ['password_reset_requested', async () => resetRequest(await register('reset.racer'))],
   ] as const)('%s: exactly one email, one "sent", nine "already_sent"', async (trigger, makeRow) => {
     const id = await makeRow();
-    const before = smtp.received.length;
-    const event = await eventForRow(first.services.db.pool, trigger, id);
+    const before = t.mailbox.received.length;
+    const event = await t.events.forRow(trigger, id);
 
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => deliver((i % 2 ? second : first).url, trigger, event)),
+      Array.from({ length: 10 }, (_, i) => deliver((i % 2 ? second() : first()).url, trigger, event)),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     const statuses = answers.map((a) => a.body?.status).sort();
     expect(statuses).toEqual(['already_sent', ...Array(8).fill('already_sent'), 'sent'].sort());
 
     await settle();
-    expect(smtp.received.length - before).toBe(1);
+    expect(t.mailbox.received.length - before).toBe(1);
     // And again, later: still one.
-    expect((await deliver(second.url, trigger, event)).body?.status).toBe('already_sent');
+    expect((await deliver(second().url, trigger, event)).body?.status).toBe('already_sent');
     await settle();
-    expect(smtp.received.length - before).toBe(1);
+    expect(t.mailbox.received.length - before).toBe(1);
   });
 });
 
@@ -74,34 +50,34 @@ describe('claims', () => {
   it('a delivery while another instance is sending answers already_sent and sends nothing', async () => {
     const id = await register('busy');
     // What another instance's claim looks like while its send runs.
-    await first.services.db.prisma.emailClaim.create({
+    await first().services.db.prisma.emailClaim.create({
       data: { key: `welcome:${id}`, claimedUntil: new Date(Date.now() + 60_000) },
     });
-    const before = smtp.received.length;
-    const res = await deliver(first.url, 'user_registered', await eventForRow(first.services.db.pool, 'user_registered', id));
+    const before = t.mailbox.received.length;
+    const res = await deliver(first().url, 'user_registered', await t.events.forRow('user_registered', id));
     expect(res).toMatchObject({ status: 200, body: { status: 'already_sent' } });
     await settle();
-    expect(smtp.received.length).toBe(before);
+    expect(t.mailbox.received.length).toBe(before);
   });
 
   it("the claim of an instance that crashed mid-send lapses, and the next delivery sends", async () => {
     const id = await register('orphan');
     // A crashed instance: its lease ran out and it never recorded a send.
-    await first.services.db.prisma.emailClaim.create({
+    await first().services.db.prisma.emailClaim.create({
       data: { key: `welcome:${id}`, claimedAt: new Date(Date.now() - 120_000), claimedUntil: new Date(Date.now() - 90_000) },
     });
-    const before = smtp.received.length;
-    const res = await deliver(second.url, 'user_registered', await eventForRow(first.services.db.pool, 'user_registered', id));
+    const before = t.mailbox.received.length;
+    const res = await deliver(second().url, 'user_registered', await t.events.forRow('user_registered', id));
     expect(res).toMatchObject({ status: 200, body: { status: 'sent' } });
-    await smtp.waitFor(before + 1);
-    const user = await first.services.db.prisma.user.findUniqueOrThrow({ where: { id } });
+    await t.mailbox.waitFor(before + 1);
+    const user = await first().services.db.prisma.user.findUniqueOrThrow({ where: { id } });
     expect(user.registrationSent).toBe(true);
   });
 
   it('a claim is renewed while its holder works, lapses once the holder is gone, and is not released by a former holder', async () => {
     // A short lease against the real database.
-    const a = new EmailClaims(first.services.db.pool, 2);
-    const b = new EmailClaims(first.services.db.pool, 2);
+    const a = new EmailClaims({ db: first().services.db, leaseSeconds: 2 });
+    const b = new EmailClaims({ db: first().services.db, leaseSeconds: 2 });
     const claim = await a.claim('test:lease');
     expect(claim).toBeDefined();
 

@@ -1,35 +1,27 @@
 // The mail server down or refusing: Hasura is told to retry (503 + Retry-After), nothing is
 // recorded as sent, and the next delivery after the server is back sends the email.
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { registerUser } from '../support/fixtures';
 import { deliver, eventForRow } from '../support/hasura-events';
-import { REGISTER } from '../support/operations';
-import { startTestService, type TestService } from '../support/service';
+import type { TestService } from '../support/service';
+import { setupTestDatabase } from '../support/setup';
 import { startSmtpServer, unusedPort, type TestSmtpServer } from '../support/smtp';
 
-let db: TestDatabase;
+const database = setupTestDatabase();
 let service: TestService;
 let port: number;
 let smtp: TestSmtpServer | undefined;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   // The service is told about a mail server that is not running yet.
   port = await unusedPort();
-  service = await startTestService(db, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
-});
-afterAll(async () => {
-  await service?.stop();
-  await smtp?.stop();
-  await db?.drop();
+  // Stopped after the service (stops run last-registered first).
+  database.stopBeforeDrop(async () => {
+    await smtp?.stop();
+  });
+  service = await database.startService({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
 });
 
-async function register(username: string): Promise<number> {
-  const res = await service.gql<{ user_register: { id: number } }>(REGISTER, {
-    arg: { username, email: `${username}@example.com`, password: 'a fine password 42' },
-  });
-  expect(res.errors).toBeUndefined();
-  return res.data!.user_register.id;
-}
+const register = async (username: string) => (await registerUser(service, { username })).id;
 
 const flag = async (id: number) => (await service.services.db.prisma.user.findUniqueOrThrow({ where: { id } })).registrationSent;
 

@@ -1,38 +1,23 @@
 // What the webhooks refuse: callers without the secret (401), and anything that is not a Hasura
 // event of the endpoint's trigger (400) — and none of it sends an email.
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { deliver, eventForRow, hasuraEvent, rowAsJson, type HasuraEventPayload } from '../support/hasura-events';
-import { REGISTER } from '../support/operations';
-import { startTestService, TEST_WEBHOOK_SECRET, type TestService } from '../support/service';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp';
+import { hasuraEvent, rowAsJson, type HasuraEventPayload } from '../support/hasura-events';
+import { TEST_WEBHOOK_SECRET } from '../support/service';
+import { setupTestService } from '../support/setup';
 
-let db: TestDatabase;
-let smtp: TestSmtpServer;
-let service: TestService;
+const t = setupTestService({ mailbox: true });
 let userId: number;
 let requestId: string;
 let userEvent: HasuraEventPayload;
 let resetEvent: HasuraEventPayload;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  smtp = await startSmtpServer();
-  service = await startTestService(db, { env: { SMTP_URL: smtp.url } });
-  const res = await service.gql<{ user_register: { id: number } }>(REGISTER, {
-    arg: { username: 'target', email: 'target@example.com', password: 'a fine password 42' },
-  });
-  userId = res.data!.user_register.id;
-  requestId = (
-    await service.services.db.prisma.passwordResetRequest.create({ data: { userId, expiresAt: new Date(Date.now() + 3600_000) } })
-  ).id;
-  userEvent = await eventForRow(service.services.db.pool, 'user_registered', userId);
-  resetEvent = await eventForRow(service.services.db.pool, 'password_reset_requested', requestId);
+  userId = (await t.users.register({ username: 'target' })).id;
+  requestId = await t.resetRequests.create(userId);
+  userEvent = await t.events.forRow('user_registered', userId);
+  resetEvent = await t.events.forRow('password_reset_requested', requestId);
 });
-afterAll(async () => {
-  await service?.stop();
-  await smtp?.stop();
-  await db?.drop();
-});
+
+const deliver = (trigger: string, body: unknown, options?: { secret?: string | null; contentType?: string }) => t.events.deliver(trigger, body, options);
 
 /** A deep copy of `event` with `change` applied. */
 function altered(event: HasuraEventPayload, change: (e: HasuraEventPayload & Record<string, unknown>) => void): HasuraEventPayload {
@@ -44,12 +29,12 @@ function altered(event: HasuraEventPayload, change: (e: HasuraEventPayload & Rec
 async function nothingSent(): Promise<void> {
   // Emails go out before the answer; the pause only catches one sent behind the answer's back.
   await new Promise((r) => setTimeout(r, 50));
-  expect(smtp.received).toHaveLength(0);
-  const user = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
+  expect(t.mailbox.received).toHaveLength(0);
+  const user = await t.service.services.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
   expect(user.registrationSent).toBe(false);
-  const request = await service.services.db.prisma.passwordResetRequest.findUniqueOrThrow({ where: { id: requestId } });
+  const request = await t.service.services.db.prisma.passwordResetRequest.findUniqueOrThrow({ where: { id: requestId } });
   expect(request.resetSent).toBe(false);
-  expect(await service.services.db.prisma.emailClaim.count()).toBe(0);
+  expect(await t.service.services.db.prisma.emailClaim.count()).toBe(0);
 }
 
 describe('the webhook secret', () => {
@@ -62,7 +47,7 @@ describe('the webhook secret', () => {
     ['an empty secret', ''],
   ])('%s → 401 on both endpoints', async (_, secret) => {
     for (const [trigger, event] of [['user_registered', userEvent], ['password_reset_requested', resetEvent]] as const) {
-      const res = await deliver(service.url, trigger, event, { secret });
+      const res = await deliver(trigger, event, { secret });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: 'unauthorized' });
     }
@@ -70,13 +55,13 @@ describe('the webhook secret', () => {
   });
 
   it('is checked before the body is read: a bad body without the secret is 401, not 400', async () => {
-    const res = await deliver(service.url, 'user_registered', '{not json', { secret: null });
+    const res = await deliver('user_registered', '{not json', { secret: null });
     expect(res.status).toBe(401);
   });
 
   it('is never written to the log', async () => {
-    await deliver(service.url, 'user_registered', '{}');
-    expect(service.logs.join('\n')).not.toContain(TEST_WEBHOOK_SECRET);
+    await deliver('user_registered', '{}');
+    expect(t.service.logs.join('\n')).not.toContain(TEST_WEBHOOK_SECRET);
   });
 });
 
@@ -113,9 +98,9 @@ describe('payloads that are not a Hasura event for the endpoint', () => {
     ['session_variables of the wrong type', 'user_registered', () => altered(userEvent, (e) => (e.event.session_variables = 'admin' as unknown as null))],
     ['an oversized body', 'user_registered', () => altered(userEvent, (e) => (e.event.data.new!.padding = big))],
     ['a reset-request row under the users table', 'user_registered', async () =>
-      hasuraEvent('user_registered', await rowAsJson(service.services.db.pool, 'password_reset_requests', ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'reset_sent'], requestId))],
+      hasuraEvent('user_registered', await rowAsJson(t.service.services.db.pool, 'password_reset_requests', ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'reset_sent'], requestId))],
     ['a roles row under the users table', 'user_registered', async () =>
-      hasuraEvent('user_registered', await rowAsJson(service.services.db.pool, 'roles', ['id', 'name', 'created_at'], 1))],
+      hasuraEvent('user_registered', await rowAsJson(t.service.services.db.pool, 'roles', ['id', 'name', 'created_at'], 1))],
     ['a users row sent to password_reset_requested', 'password_reset_requested', () =>
       altered(userEvent, (e) => {
         e.trigger = { name: 'password_reset_requested' };
@@ -125,7 +110,7 @@ describe('payloads that are not a Hasura event for the endpoint', () => {
 
   // Objects rather than rows: jest takes an argument missing from a row for a `done` callback.
   it.each(cases.map(([name, trigger, body, options]) => ({ name, trigger, body, options })))('$name → 400', async ({ trigger, body, options }) => {
-    const res = await deliver(service.url, trigger, await body(), options ?? {});
+    const res = await deliver(trigger, await body(), options ?? {});
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: 'invalid_event', message: expect.stringMatching(/^Not a Hasura /) });
     await nothingSent();
@@ -134,7 +119,7 @@ describe('payloads that are not a Hasura event for the endpoint', () => {
   it('has at least eight cases', () => expect(cases.length).toBeGreaterThanOrEqual(8));
 
   it('refuses methods other than POST', async () => {
-    const res = await fetch(`${service.url}/events/user_registered`, { headers: { 'x-webhook-secret': TEST_WEBHOOK_SECRET } });
+    const res = await fetch(`${t.service.url}/events/user_registered`, { headers: { 'x-webhook-secret': TEST_WEBHOOK_SECRET } });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
   });
@@ -145,8 +130,8 @@ describe('payloads that are not a Hasura event for the endpoint', () => {
       e.event.trace_context = { trace_id: '7a2f8a0ca2b30d54', span_id: 'dd22e49cd56cb13b' };
       e.event.data.new!.some_new_column = 'ignored';
     });
-    expect(await deliver(service.url, 'user_registered', withExtras)).toMatchObject({ status: 200, body: { status: 'sent' } });
-    expect(await deliver(service.url, 'password_reset_requested', resetEvent)).toMatchObject({ status: 200, body: { status: 'sent' } });
-    expect(await smtp.waitFor(2)).toHaveLength(2);
+    expect(await deliver('user_registered', withExtras)).toMatchObject({ status: 200, body: { status: 'sent' } });
+    expect(await deliver('password_reset_requested', resetEvent)).toMatchObject({ status: 200, body: { status: 'sent' } });
+    expect(await t.mailbox.waitFor(2)).toHaveLength(2);
   });
 });

@@ -17,8 +17,8 @@ const ENV_EXAMPLE = path.join(ROOT, '.env.example');
 const dotenv = readEnvFile(ENV_EXAMPLE);
 const { raw, compose } = loadCompose(COMPOSE_FILE, dotenv);
 
-/** CONTRACT.md §6. */
-const CONTRACT_VARIABLES = [
+/** The configuration an operator of the compose setup may need (README, Configuration). */
+const OPERATOR_VARIABLES = [
   'PORT', 'DATABASE_URL', 'HASURA_GRAPHQL_JWT_SECRET', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_TOKEN_ROTATION',
   'BCRYPT_ROUNDS', 'PASSWORD_MIN_LENGTH', 'PASSWORD_RESET_TTL', 'PASSWORD_RESET_URL', 'SMTP_URL', 'EMAIL_FROM',
   'EVENT_WEBHOOK_SECRET', 'DEFAULT_ROLE', 'ROLES', 'ADMIN_USERNAME', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'ADMIN_ROLE',
@@ -171,8 +171,8 @@ describe('.env.example', () => {
   const text = readFileSync(ENV_EXAMPLE, 'utf8');
   const mentioned = (name: string) => new RegExp(`^#?\\s*${name}=`, 'm').test(text);
 
-  it('lists every variable of the contract (§6), set or commented with its default', () => {
-    expect(CONTRACT_VARIABLES.filter((name) => !mentioned(name))).toEqual([]);
+  it('lists every variable an operator may need, set or commented with its default', () => {
+    expect(OPERATOR_VARIABLES.filter((name) => !mentioned(name))).toEqual([]);
   });
 
   it('lists every variable the service reads', () => {

@@ -4,7 +4,6 @@
 // enforced, client headers forwarded minus x-hasura-*, Host, Origin, Content-Type…, session
 // variables added. The identity the service acts for is observed at its token verifier.
 import type { Caller } from '../../src/auth/access-tokens';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   forwardThroughHasura,
   hasuraSession,
@@ -16,19 +15,18 @@ import {
 import { loadHasuraMetadata, type RemoteSchemaMetadata } from '../support/hasura-metadata';
 import { validateRoleSchema } from '../support/hasura-remote-permissions';
 import { LOGIN, LOGOUT, REFRESH, REGISTER, SAMPLE } from '../support/operations';
-import { startTestService, TEST_JWT_KEY, TEST_WEBHOOK_SECRET, type TestService } from '../support/service';
+import { TEST_JWT_KEY, TEST_WEBHOOK_SECRET } from '../support/service';
+import { setupTestService } from '../support/setup';
 
 const remote = loadHasuraMetadata().remoteSchemas.find((s) => s.name === 'auth') as RemoteSchemaMetadata;
 
-let db: TestDatabase;
-let service: TestService;
+const t = setupTestService();
 let options: GatewayOptions;
 /** Identities the service's verifier returned, in order. */
 let verified: Caller[];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db);
+  const { service } = t;
   options = {
     jwtSecret: { type: 'HS256', key: TEST_JWT_KEY },
     unauthorizedRole: 'public',
@@ -44,10 +42,6 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   verified = [];
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
 });
 
 /** Headers a browser app sends to Hasura. */
@@ -116,7 +110,7 @@ describe('requests through Hasura', () => {
     expect(res.sentHeaders).toMatchObject({ authorization: `Bearer ${alice.access}`, 'x-hasura-role': 'user', 'x-hasura-user-id': String(alice.id) });
     expect(verified.map((c) => c.userId)).toEqual([alice.id]);
     // The trace id the client sent crosses Hasura and names the service's log line for the resolver.
-    const line = service.logs.map((l) => JSON.parse(l) as { requestId?: string; operation?: string }).filter((l) => l.requestId === 'trace-1234').pop();
+    const line = t.service.logs.map((l) => JSON.parse(l) as { requestId?: string; operation?: string }).filter((l) => l.requestId === 'trace-1234').pop();
     expect(line?.operation).toBe('action_sample');
   });
 
@@ -134,7 +128,7 @@ describe('requests through Hasura', () => {
 
   it('user_refresh works without an Authorization header; with an expired token Hasura refuses the request', async () => {
     const bob = await signUp('gw_refresh');
-    const later = Math.floor(Date.now() / 1000) + service.config.tokens.accessTtl + 1;
+    const later = Math.floor(Date.now() / 1000) + t.service.config.tokens.accessTtl + 1;
     await expect(
       through(request(REFRESH, { arg: { refresh: bob.refresh } }, browser({ Authorization: `Bearer ${bob.access}` })), { nowSeconds: later }),
     ).rejects.toMatchObject({ code: 'invalid-jwt' });
@@ -181,7 +175,7 @@ describe('forged session variables gain nothing', () => {
     ).rejects.toMatchObject({ code: 'access-denied' });
 
     // Straight to the service, as a misbehaving proxy could send it: the token alone decides.
-    const direct = await service.gql(SAMPLE, { food: 'hotdog' }, {
+    const direct = await t.service.gql(SAMPLE, { food: 'hotdog' }, {
       authorization: `Bearer ${mallory.access}`,
       'x-hasura-role': 'admin',
       'x-hasura-user-id': String(victim.id),

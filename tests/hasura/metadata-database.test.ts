@@ -35,8 +35,8 @@ const SECRET_COLUMNS: Record<string, string[]> = {
 /** Tables no role but admin may touch at all. */
 const PRIVATE_TABLES = ['sessions', 'refresh_tokens', 'email_claims', 'provider_sign_in_requests', 'provider_sign_in_codes'];
 const ROLES = ['public', 'user', 'manager'];
-/** The webhook routes of CONTRACT.md §4, by trigger name. */
-const CONTRACT_WEBHOOKS: Record<string, { path: string; table: string }> = {
+/** The webhook routes the service serves (README, Events), by trigger name. */
+const WEBHOOKS: Record<string, { path: string; table: string }> = {
   user_registered: { path: '/events/user_registered', table: 'users' },
   password_reset_requested: { path: '/events/password_reset_requested', table: 'password_reset_requests' },
 };
@@ -110,7 +110,7 @@ describe('the database source', () => {
     for (const t of tables) expect(included).toContain(`${t.table.schema}_${t.table.name}.yaml`);
   });
 
-  it("tracks the contract's tables, and not the service's internal bookkeeping", () => {
+  it("tracks the tables clients read, and not the service's internal bookkeeping", () => {
     expect(tables.map((t) => `${t.table.schema}.${t.table.name}`).sort()).toEqual([
       'public.password_reset_requests',
       'public.roles',
@@ -217,22 +217,22 @@ describe('permissions', () => {
 });
 
 describe('event triggers', () => {
-  it('are exactly the two webhooks of the contract, each on its table', () => {
-    expect(triggers().map((t) => [t.name, t.table]).sort()).toEqual(Object.entries(CONTRACT_WEBHOOKS).map(([name, w]) => [name, w.table]).sort());
+  it('are exactly the service’s two webhooks, each on its table', () => {
+    expect(triggers().map((t) => [t.name, t.table]).sort()).toEqual(Object.entries(WEBHOOKS).map(([name, w]) => [name, w.table]).sort());
   });
 
-  it.each(Object.entries(CONTRACT_WEBHOOKS).map(([name, w]) => [name, w.path]))(
+  it.each(Object.entries(WEBHOOKS).map(([name, w]) => [name, w.path]))(
     '%s calls {{AUTH_SERVICE_URL}}%s with the secret header from the environment',
     (name) => {
     const trigger = triggers().find((t) => t.name === name)!;
-    expect(trigger.webhook).toBe(`{{AUTH_SERVICE_URL}}${CONTRACT_WEBHOOKS[name]!.path}`);
+    expect(trigger.webhook).toBe(`{{AUTH_SERVICE_URL}}${WEBHOOKS[name]!.path}`);
     expect(trigger.webhook_from_env).toBeUndefined();
     // From the environment, never a literal value in the metadata.
     expect(trigger.headers).toEqual([{ name: 'x-webhook-secret', value_from_env: 'EVENT_WEBHOOK_SECRET' }]);
     },
   );
 
-  it.each(Object.keys(CONTRACT_WEBHOOKS))('%s fires on INSERT only, can be redelivered by hand, and retries sensibly', (name) => {
+  it.each(Object.keys(WEBHOOKS))('%s fires on INSERT only, can be redelivered by hand, and retries sensibly', (name) => {
     const trigger = triggers().find((t) => t.name === name)!;
     expect(Object.keys(trigger.definition).sort()).toEqual(['enable_manual', 'insert']);
     expect(trigger.definition.enable_manual).toBe(true);
@@ -246,9 +246,9 @@ describe('event triggers', () => {
     expect(timeout_sec).toBeLessThanOrEqual(60);
   });
 
-  it.each(Object.keys(CONTRACT_WEBHOOKS))('%s delivers an explicit column list without secrets, with what the webhook needs', (name) => {
+  it.each(Object.keys(WEBHOOKS))('%s delivers an explicit column list without secrets, with what the webhook needs', (name) => {
     const trigger = triggers().find((t) => t.name === name)!;
-    const { table: tableName } = CONTRACT_WEBHOOKS[name]!;
+    const { table: tableName } = WEBHOOKS[name]!;
     // Without `payload` Hasura sends (and stores in its event log) every column.
     expect(Array.isArray(trigger.definition.insert?.payload)).toBe(true);
     expect(trigger.definition.insert?.columns).toEqual(trigger.definition.insert?.payload);
@@ -267,12 +267,12 @@ describe('event triggers', () => {
 // The router is built on another branch (src/events). Once it is merged these run; they POST the
 // exact request Hasura would send, built from the metadata, to the running service.
 describe('the service serves every trigger', () => {
-  it.each(Object.keys(CONTRACT_WEBHOOKS))('%s: refused without the secret, accepted as Hasura sends it', async (name) => {
+  it.each(Object.keys(WEBHOOKS))('%s: refused without the secret, accepted as Hasura sends it', async (name) => {
     const service = await startTestService(db);
     try {
       const env = { AUTH_SERVICE_URL: service.url, EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
       const trigger = triggers().find((t) => t.name === name)!;
-      const tableName = CONTRACT_WEBHOOKS[name]!.table;
+      const tableName = WEBHOOKS[name]!.table;
 
       const registered = await service.gql<{ user_register: { id: number } }>(REGISTER, {
         arg: { username: `hook_${name}`, email: `${name}@example.com`, password: 'a perfectly fine password' },

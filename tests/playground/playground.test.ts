@@ -4,15 +4,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { startTestService, type TestService } from '../support/service';
+import { setupTestService } from '../support/setup';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts');
 const PASSWORD = 'typed in a browser';
 
-let db: TestDatabase;
-let service: TestService;
 let browser: Browser;
 let page: Page;
 /** Every request the page made, and every complaint it logged. */
@@ -24,8 +21,6 @@ beforeAll(async () => {
     // Fail, never skip: a missing browser must not pass for a working playground.
     throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
   }
-  db = await createTestDatabase();
-  service = await startTestService(db);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -50,9 +45,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await service?.stop();
-  await db?.drop();
 });
+// Set up after the browser's hooks, so that the browser closes its connections before the service stops.
+const t = setupTestService();
 
 /** Replaces the query editor's text the way a user would: focus, select all, type. */
 async function typeQuery(text: string): Promise<void> {
@@ -83,7 +78,7 @@ async function run(field: string): Promise<{ data?: Record<string, unknown>; err
 }
 
 it('opens the playground, registers and logs in through the UI, and stays on localhost', async () => {
-  const response = await page.goto(`${service.url}/graphql`);
+  const response = await page.goto(`${t.service.url}/graphql`);
   expect(response?.status()).toBe(200);
   await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: 15_000 });
   await expect(page.title()).resolves.toContain('GraphQL playground');
@@ -100,7 +95,7 @@ it('opens the playground, registers and logs in through the UI, and stays on loc
   // The page shows it too, not only the editor's model.
   await expect(page.locator('.graphiql-response').innerText()).resolves.toContain('browser-user');
   // It really reached the service and its database.
-  expect(await service.services.db.prisma.user.count({ where: { username: 'browser-user' } })).toBe(1);
+  expect(await t.service.services.db.prisma.user.count({ where: { username: 'browser-user' } })).toBe(1);
 
   await typeQuery(`query { user_login(arg: {username: "browser@example.com", password: "${PASSWORD}"}) { access refresh } }`);
   const loggedIn = await run('user_login');

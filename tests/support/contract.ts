@@ -1,5 +1,7 @@
-// The GraphQL schema of ../shared/CONTRACT.md §1, copied verbatim: the service's outside face.
-export const CONTRACT_SDL = /* GraphQL */ `
+// The GraphQL schema the service publishes, written out by hand: its outside face, which existing
+// clients of the original starter's actions rely on. schema.graphql and the served schema must
+// match it exactly, so a change to the outside face is always a deliberate edit here.
+export const PUBLIC_SDL = /* GraphQL */ `
 type Query {
   user_login(arg: UserLogin!): UserToken!
   user_refresh(arg: UserRefresh!): UserAccessToken!

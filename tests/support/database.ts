@@ -11,8 +11,6 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const TABLES = ['provider_sign_in_codes', 'provider_sign_in_requests', 'user_identities', 'email_claims', 'refresh_tokens', 'sessions', 'password_reset_requests', 'users', 'roles', 'rate_limits'];
-
 export async function createTestDatabase(): Promise<TestDatabase> {
   const server = serverUrl();
   if (!server) {
@@ -21,7 +19,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+      // Every table the migrations made, except their own history: a new table is emptied too.
+      const { rows } = await client.query<{ name: string }>(
+        `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
+      );
+      await client.query(`TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY CASCADE`);
     } finally {
       await client.end();
     }

@@ -1,5 +1,5 @@
-// Hasura event-trigger payloads built from real database rows exactly as Hasura v2 builds them
-// (../shared/notes/hasura.md), and a client that delivers them like Hasura does.
+// Hasura event-trigger payloads built from real database rows exactly as Hasura v2 builds them,
+// and a client that delivers them like Hasura does.
 //
 // Hasura's trigger function turns the inserted row into JSON inside PostgreSQL with
 // json_build_object over the trigger's insert columns; the rows here are made the same way, so

@@ -1,5 +1,4 @@
-// What Hasura v2 sends to this service, built from its documented behaviour and source
-// (../shared/notes/hasura.md), so tests can stand in for a Hasura that cannot run here:
+// What Hasura v2 sends to this service, built from its documented behaviour and source, so tests can stand in for a Hasura that cannot run here:
 // - the introspection request it makes when the remote schema is added or reloaded;
 // - how it turns a client request into a session (JWT mode, unauthorized role `public`);
 // - the role's remote-schema permission, which it enforces before forwarding anything;

@@ -1,4 +1,4 @@
-// Checks an access token the way Hasura v2 does in JWT mode (../shared/notes/hasura.md), written
+// Checks an access token the way Hasura v2 does in JWT mode, written
 // independently of the service's own verifier so that the two cannot agree on a mistake.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

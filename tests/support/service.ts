@@ -1,6 +1,8 @@
 // Runs the real service (real database, real HTTP) for a test, and talks GraphQL to it.
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type DocumentNode } from 'graphql';
 import { startService, type RunningService } from '../../src/service';
 import type { Clock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
@@ -11,16 +13,34 @@ export const TEST_JWT_KEY = 'test-key-that-is-long-enough-for-hs256-0123456789';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789-abcdefghij';
 export const TEST_AUTH_SECRET = 'test-auth-secret-that-is-long-enough-0123456789';
 
+export interface GraphQLError {
+  message: string;
+  extensions?: { code?: string; fields?: Record<string, string[]>; retryAfter?: number };
+}
+
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string[]>; retryAfter?: number } }[];
+  errors?: GraphQLError[];
 }
+
+/** The `extensions.code` of the first error; undefined for an answer without errors. */
+export const codeOf = (res: { errors?: GraphQLError[] }): string | undefined => res.errors?.[0]?.extensions?.code;
 
 export interface TestService extends RunningService {
   config: Config;
   /** Every log line the service wrote, parsed. */
   logs: string[];
+  /**
+   * Sends one of the typed documents codegen writes (tests/generated): variables and result are
+   * typed by the schema.
+   */
+  request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<TResult>>;
+  /** Sends a query as text, for what no typed document can express (wrong types, hostile input). */
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -74,23 +94,36 @@ export async function startTestService(
     },
   });
   const service = await startService(config, createLogger(config.logLevel, sink), options.clock);
+  async function gql<T>(query: string, variables?: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+    const response = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+    return { ...body, status: response.status };
+  }
   return {
     ...service,
     config,
     logs,
-    async gql(query, variables, headers = {}) {
-      const response = await fetch(`${service.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as GraphQLResponse;
-      return { ...body, status: response.status } as GraphQLResponse<never>;
-    },
+    gql,
+    request: (document, variables, headers) => gql(printed(document), variables, headers),
     async metricsText(headers = {}) {
       const response = await fetch(`${service.url}/metrics`, { headers });
       if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
       return response.text();
     },
   };
+}
+
+const texts = new WeakMap<object, string>();
+/** The text of a document, printed once. */
+function printed(document: DocumentNode): string {
+  let text = texts.get(document);
+  if (text === undefined) {
+    text = print(document);
+    texts.set(document, text);
+  }
+  return text;
 }
