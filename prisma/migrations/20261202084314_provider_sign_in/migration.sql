@@ -1,6 +1,7 @@
 -- AlterTable
 -- How a session's user signed in (the access tokens' amr claim); every earlier session was a password sign-in.
-ALTER TABLE "sessions" ADD COLUMN     "amr" TEXT[] DEFAULT ARRAY['pwd']::TEXT[];
+-- IF NOT EXISTS: second factors add the same column in their own migration.
+ALTER TABLE "sessions" ADD COLUMN IF NOT EXISTS "amr" TEXT[] DEFAULT ARRAY['pwd']::TEXT[];
 
 -- AlterTable
 -- IF NOT EXISTS: email verification adds the same column in its own migration; whichever of the
