@@ -182,6 +182,27 @@ const variables = z.object({
   RATE_LIMIT_RESET_REQUEST: rateLimit.default({ points: 3, duration: 3600 }),
   RATE_LIMIT_RESET_REQUEST_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
   RATE_LIMIT_RESET_ATTEMPT: rateLimit.default({ points: 10, duration: 15 * 60 }),
+  RATE_LIMIT_MFA_ATTEMPT: rateLimit.default({ points: 5, duration: 15 * 60 }),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a domain name like example.com (no scheme, no port)')
+    .optional(),
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).optional(),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const origins = v.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);
+      const bad = origins.find((o) => !URL.canParse(o) || new URL(o).origin !== o.toLowerCase());
+      if (!origins.length || bad !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma list of origins like https://app.example.com (got "${bad ?? v}")` });
+        return z.NEVER;
+      }
+      return origins.map((o) => o.toLowerCase());
+    })
+    .optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ALLOWED_REDIRECT_URLS: redirectUrlsSchema.default([]),
@@ -242,6 +263,13 @@ const schema = variables.transform((env, ctx) => {
 
   const signInProviders = providerSettings(env satisfies BuiltInProviderVariables, env.OIDC_PROVIDERS);
   if ('variable' in signInProviders) return refuse(signInProviders.variable as keyof Variables, signInProviders.reason);
+  // Passkeys work out of the box on http://localhost:<PORT> (browsers treat localhost as secure).
+  // Elsewhere WEBAUTHN_ORIGINS names the pages; the RP ID defaults to the first one's host.
+  const origins = env.WEBAUTHN_ORIGINS ?? [`http://localhost:${env.PORT}`];
+  const rpId = env.WEBAUTHN_RP_ID ?? new URL(origins[0]!).hostname;
+  const outside = origins.find((o) => new URL(o).hostname !== rpId && !new URL(o).hostname.endsWith(`.${rpId}`));
+  // The browser refuses such a page anyway; better one clear line at start-up.
+  if (outside) return refuse('WEBAUTHN_ORIGINS', `holds ${outside}, which is not on WEBAUTHN_RP_ID ${rpId} or a subdomain of it`);
 
   return {
     environment: env.NODE_ENV,
@@ -325,6 +353,17 @@ const schema = variables.transform((env, ctx) => {
       resetRequestPerClient: env.RATE_LIMIT_RESET_REQUEST_PER_CLIENT ?? undefined,
       /** Reset token checks (validate and confirm together) per email. */
       resetAttempt: env.RATE_LIMIT_RESET_ATTEMPT ?? undefined,
+      /** Second-factor codes (TOTP or recovery) checked per account; a right one clears them. */
+      mfaAttempt: env.RATE_LIMIT_MFA_ATTEMPT ?? undefined,
+    },
+    /** Passkeys: the relying party browsers see. */
+    webauthn: {
+      /** The domain passkeys are bound to: the pages' host or a parent domain of it. */
+      rpId,
+      /** Shown by the browser and the authenticator. */
+      rpName: env.WEBAUTHN_RP_NAME ?? env.APP_NAME,
+      /** Exact origins of the pages that run the ceremonies. */
+      origins,
     },
   };
 });
@@ -375,3 +414,5 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, value: string | unde
   const shown = value === undefined || secret || message.includes('(got') ? '' : ` (got "${value}")`;
   return `${message.replace(/^Invalid input: /, '')}${shown}`;
 }
+
+export type WebAuthnConfig = Config['webauthn'];

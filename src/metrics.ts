@@ -15,6 +15,7 @@ export const RATE_LIMIT_NAMES = [
   'reset_request',
   'reset_request_per_client',
   'reset_attempt',
+  'mfa_attempt',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 

@@ -60,6 +60,9 @@ export async function createServer(services: Services, logger: Logger): Promise<
     passwordChanges: services.passwordChanges,
     passwordResets: services.passwordResets,
     providerSignIns: services.providerSignIns,
+    signIns: services.signIns,
+    totp: services.totp,
+    passkeys: services.passkeys,
   };
   registerRoutes(app, {
     apollo,
@@ -75,6 +78,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     metrics: services.metrics,
     metricsToken: settings.metricsToken,
     logger,
+    appName: config.email.appName,
     playground: settings.playground ? { appName: config.email.appName } : undefined,
     ready: async () => !stopping && (await services.db.ping()),
     providerSignIns: services.providerSignIns,

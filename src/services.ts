@@ -9,7 +9,7 @@ import { PasswordHasher } from './auth/passwords';
 import { RateLimits } from './auth/rate-limits';
 import { RowTokens } from './auth/row-tokens';
 import { Sessions } from './auth/sessions';
-import { SignIn } from './auth/sign-in';
+import { SignIns } from './auth/sign-in';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Database } from './db/database';
@@ -17,6 +17,11 @@ import { createMailer, type Mailer } from './email/mailer';
 import { EmailTemplates } from './email/templates';
 import { EmailDeliveries } from './events/deliveries';
 import type { Logger } from './logger';
+import { MfaTickets } from './factors/mfa-tickets';
+import { Passkeys } from './factors/passkeys';
+import { RecoveryCodes } from './factors/recovery-codes';
+import { SealedSecrets } from './factors/sealed-secrets';
+import { TotpFactor } from './factors/totp-factor';
 import { DerivedKeys } from './keys/derived-keys';
 import { Metrics } from './metrics';
 import { ProviderAccounts } from './providers/provider-accounts';
@@ -35,6 +40,10 @@ export interface Services {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   accounts: Accounts;
+  /** Where every sign-in ends: the second-factor gate, sessions and tokens. */
+  signIns: SignIns;
+  totp: TotpFactor;
+  passkeys: Passkeys;
   /** Derives a request row's reset token: the email webhook puts it in the link. */
   resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
@@ -64,8 +73,17 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   });
   const hasher = new PasswordHasher(config.passwords.bcryptRounds);
   const policy = new PasswordPolicy(config.passwords.minLength);
-  const signIn = new SignIn({ sessions, tokens });
-  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIn });
+  const totp = new TotpFactor({
+    db,
+    clock,
+    limits,
+    secrets: new SealedSecrets(keys.key('totp-secret')),
+    recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
+    issuer: config.email.appName,
+  });
+  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp });
+  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
+  const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock });
   const passwordResets = new PasswordResets({
@@ -87,7 +105,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     redirects: new AllowedRedirects(config.providers.allowedRedirectUrls),
     publicUrl: config.http.publicUrl,
     accounts: new ProviderAccounts({ db, clock, defaultRole: config.roles.default }),
-    signIn,
+    signIns,
     stateKey: keys.key('oauth-state'),
     codeKey: keys.key('provider-signin-code'),
   });
@@ -127,6 +145,9 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     hasher,
     policy,
     accounts,
+    signIns,
+    totp,
+    passkeys,
     resetTokens,
     passwordChanges,
     passwordResets,

@@ -144,6 +144,7 @@ describe('operations settings', () => {
       resetRequest: { points: 3, duration: 3600 },
       resetRequestPerClient: { points: 20, duration: 3600 },
       resetAttempt: { points: 10, duration: 900 },
+      mfaAttempt: { points: 5, duration: 900 },
     });
     expect(load(PRODUCTION).http.corsOrigins).toEqual([]);
     expect(load({ NODE_ENV: 'test' }).http.corsOrigins).toEqual([]);
@@ -193,5 +194,32 @@ describe('operations settings', () => {
 
   it('never echoes the metrics token', () => {
     expect(failure({ METRICS_TOKEN: 'tiny-token' })).not.toContain('tiny-token');
+  });
+});
+
+describe('passkey settings', () => {
+  it('default to the service itself on localhost, named after the app', () => {
+    expect(load({ PORT: '4100', APP_NAME: 'Acme' }).webauthn).toEqual({ rpId: 'localhost', rpName: 'Acme', origins: ['http://localhost:4100'] });
+  });
+
+  it('take the RP ID from the first origin unless it is given', () => {
+    expect(load({ WEBAUTHN_ORIGINS: 'https://Example.com/, https://auth.example.com' }).webauthn).toMatchObject({
+      rpId: 'example.com',
+      origins: ['https://example.com', 'https://auth.example.com'],
+    });
+    expect(load({ WEBAUTHN_ORIGINS: 'https://app.example.com,https://auth.example.com', WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_RP_NAME: 'Example' }).webauthn).toEqual({
+      rpId: 'example.com',
+      rpName: 'Example',
+      origins: ['https://app.example.com', 'https://auth.example.com'],
+    });
+  });
+
+  it.each([
+    [{ WEBAUTHN_ORIGINS: 'app.example.com' }, 'WEBAUTHN_ORIGINS'],
+    [{ WEBAUTHN_ORIGINS: 'https://app.example.com/login' }, 'WEBAUTHN_ORIGINS'],
+    [{ WEBAUTHN_RP_ID: 'https://example.com' }, 'WEBAUTHN_RP_ID'],
+    [{ WEBAUTHN_ORIGINS: 'https://app.example.com', WEBAUTHN_RP_ID: 'other.com' }, 'WEBAUTHN_ORIGINS'],
+  ])('refuse %j, naming %s', (env, variable) => {
+    expect(() => load(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
 });

@@ -38,7 +38,7 @@ async function startMain(env: Record<string, string>): Promise<Started> {
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output.join('')}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output.join('')}`)), 110_000);
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.join('').includes('auth service ready')) {

@@ -13,8 +13,8 @@ export interface TokenSubject {
   email: string;
   role: string;
   sessionId: string;
-  /** How the user proved who they are (RFC 8176 values: pwd, otp, oauth …); default ["pwd"]. */
-  amr?: string[];
+  /** The factors the sign-in proved (RFC 8176 names: pwd, otp, …); password sign-ins when unset. */
+  amr?: readonly string[];
 }
 
 export interface HasuraClaims {
@@ -82,7 +82,7 @@ export class AccessTokens {
       sid: subject.sessionId,
       user_name: subject.username,
       user_email: subject.email,
-      amr: subject.amr ?? ['pwd'],
+      amr: [...(subject.amr ?? ['pwd'])],
       [this.config.claimsNamespace]: this.config.claimsFormat === 'stringified_json' ? JSON.stringify(claims) : claims,
     };
     if (this.config.issuer !== undefined) payload.iss = this.config.issuer;

@@ -11,7 +11,7 @@ import type { PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
-import type { SignIn, TokenPair } from './sign-in';
+import type { SignIns, TokenPair } from './sign-in';
 
 export type { TokenPair } from './sign-in';
 
@@ -70,8 +70,8 @@ export interface AccountsDependencies {
   metrics: Pick<Metrics, 'loginFailures'>;
   /** The role of every new account. */
   defaultRole: string;
-  /** Where a proven password becomes a session and tokens, as every other first factor does. */
-  signIn: SignIn;
+  /** Where every sign-in ends: the second-factor gate. */
+  signIns: SignIns;
 }
 
 export class Accounts {
@@ -84,9 +84,9 @@ export class Accounts {
   private readonly limits: RateLimits;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
   private readonly defaultRole: string;
-  private readonly signInService: SignIn;
+  private readonly signIns: SignIns;
 
-  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIn }: AccountsDependencies) {
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns }: AccountsDependencies) {
     this.db = db;
     this.hasher = hasher;
     this.policy = policy;
@@ -96,7 +96,7 @@ export class Accounts {
     this.limits = limits;
     this.metrics = metrics;
     this.defaultRole = defaultRole;
-    this.signInService = signIn;
+    this.signIns = signIns;
   }
 
   async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
@@ -135,14 +135,16 @@ export class Accounts {
           : { username: ['A user with that username already exists.'] },
       );
     }
-    const tokens = await this.signIn({ ...user, role: this.defaultRole });
+    // A new account has no second factor yet: straight past the gate.
+    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
   /**
    * `login` is a username or an email, in any letter case. One answer for every failure. Failed
    * attempts are limited per account and (with TRUST_PROXY) per client; a success clears the
-   * account's count.
+   * account's count. With a second factor on, the right password answers MFA_REQUIRED (a ticket)
+   * instead of tokens; a wrong one never does.
    */
   async login(input: { username: string; password: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
     const login = input.username.trim();
@@ -167,7 +169,7 @@ export class Accounts {
     }
     await this.limits.loginSucceeded(account, origin);
 
-    return this.signIn({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name });
+    return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, ['pwd']);
   }
 
   /**
@@ -184,11 +186,6 @@ export class Accounts {
     if (users.length < 2) return users[0];
     const folded = login.toLowerCase();
     return users.find((user) => user.email.toLowerCase() !== folded) ?? users[0];
-  }
-
-  /** A new session for a user who just proved who they are with a password. */
-  private signIn(user: { id: number; username: string; email: string; roleId: number; role: string }): Promise<TokenPair> {
-    return this.signInService.issueTokens(user, { amr: ['pwd'] });
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -51,6 +51,29 @@ export class RateLimitedError extends AuthError {
 }
 
 /**
+ * The first factor was right, and the account has a second one: no tokens yet. `ticket` (single
+ * use, short-lived) and a second-factor code buy them from `user_login_mfa`. Only ever thrown after
+ * the first factor succeeded, so it reveals nothing to someone who does not know the password.
+ */
+export class MfaRequiredError extends AuthError {
+  readonly code = 'MFA_REQUIRED';
+  constructor(
+    readonly ticket: string,
+    readonly expiresAt: Date,
+  ) {
+    super('A second factor is required: send the ticket and a code from the authenticator app (or a recovery code) to user_login_mfa.');
+  }
+}
+
+/** A second-factor code (TOTP or recovery code) that is wrong, or was used already. */
+export class InvalidCodeError extends AuthError {
+  readonly code = 'INVALID_TOKEN';
+  constructor(message = 'The code is wrong or was already used.') {
+    super(message);
+  }
+}
+
+/**
  * A provider sign-in for an address that belongs to an account it may not join: the provider
  * does not vouch for the address, or the account never proved it owns it. Linking then would let
  * whoever registered the address first take the other's account.

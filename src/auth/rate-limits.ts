@@ -106,6 +106,7 @@ export class RateLimits {
       reset_request: config.resetRequest,
       reset_request_per_client: config.resetRequestPerClient,
       reset_attempt: config.resetAttempt,
+      mfa_attempt: config.mfaAttempt,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
       if (limit) this.limits[name] = new Limit(name, limit, db.pool, onHit);
@@ -152,6 +153,18 @@ export class RateLimits {
   /** Before a reset token is checked (validate or confirm). Throws TOO_MANY_REQUESTS. */
   async resetAttempt(email: string): Promise<void> {
     await this.limits.reset_attempt?.enforce(keyOf(email));
+  }
+
+  /**
+   * Before a second-factor code (TOTP or recovery code) is checked, per account: six digits fall to
+   * guessing without it. Throws TOO_MANY_REQUESTS. A right code clears the count.
+   */
+  async mfaAttempt(userId: number): Promise<void> {
+    await this.limits.mfa_attempt?.enforce(keyOf(`user:${userId}`));
+  }
+
+  async mfaSucceeded(userId: number): Promise<void> {
+    await this.limits.mfa_attempt?.clear(keyOf(`user:${userId}`));
   }
 
   /** Deletes long-expired counters every few minutes until `stop`; they are dead weight, not state. */

@@ -36,9 +36,6 @@ export interface RefreshResult {
 
 const REFRESH_TOKEN_BYTES = 32;
 
-/** Sessions from before the amr column were password sign-ins. */
-const DEFAULT_AMR = ['pwd'];
-
 export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function hashRefreshToken(token: string): string {
@@ -57,13 +54,14 @@ export interface TokenRow {
   retired_at: Date | null;
   revoked_at: Date | null;
   session_role_id: number;
-  amr: string[] | null;
   user_id: number;
   username: string;
   email: string;
   is_active: boolean;
   role_id: number;
   role: string;
+  /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
+  amr: string[] | null;
 }
 
 /** The refresh path's one lookup; exported so the benchmark's baseline runs the very same statement. */
@@ -109,10 +107,10 @@ export class Sessions {
   }
 
   /**
-   * Starts a session for a user who just proved who they are, with `amr` saying how; records the
-   * login time.
+   * Starts a session for a user who just proved who they are with the factors `amr` (kept with the
+   * session, so refreshed access tokens say the same); records the login time.
    */
-  async start(userId: number, roleId: number, amr: string[]): Promise<{ sessionId: string; refreshToken: string }> {
+  async start(userId: number, roleId: number, amr: readonly string[] = ['pwd']): Promise<{ sessionId: string; refreshToken: string }> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
@@ -125,9 +123,9 @@ export class Sessions {
           create: {
             id: sessionId,
             roleId,
-            amr,
             createdAt: now,
             lastUsedAt: now,
+            amr: [...amr],
             refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: this.expiry(now) } },
           },
         },
@@ -160,7 +158,7 @@ export class Sessions {
       email: row.email,
       role: row.role,
       sessionId: row.session_id,
-      amr: row.amr ?? DEFAULT_AMR,
+      amr: row.amr ?? ['pwd'],
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 

@@ -1,7 +1,12 @@
-// The one place where a user who has proved who they are becomes a session and a pair of tokens.
-// Every first-factor route (password, provider, …) ends here, so a rule that applies to every
-// sign-in (a second factor, a claim) has exactly one place to go.
+// The end of every sign-in. Whatever proved the first factor (a password, a provider, an email
+// link), it comes here before any token is issued: an account with a second factor gets an MFA
+// ticket instead of tokens, unless the sign-in already proved two factors (a passkey with user
+// verification). One gate, so no sign-in path can forget it.
+import type { Database } from '../db/database';
+import type { MfaTickets } from '../factors/mfa-tickets';
+import type { TotpFactor } from '../factors/totp-factor';
 import type { AccessTokens } from './access-tokens';
+import { InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
 import type { Sessions } from './sessions';
 
 export interface TokenPair {
@@ -9,7 +14,7 @@ export interface TokenPair {
   refresh: string;
 }
 
-/** The user as a sign-in needs them: enough to start a session and build the access token. */
+/** What a token needs to know of the user signing in. */
 export interface SignInUser {
   id: number;
   username: string;
@@ -18,31 +23,92 @@ export interface SignInUser {
   role: string;
 }
 
-export interface SignInFactors {
-  /** How the user proved who they are (the `amr` claim): ["pwd"], ["oauth"] … */
-  amr: string[];
-}
+/**
+ * Authentication method references (RFC 8176) as tokens carry them in `amr`: `pwd` a password,
+ * `otp` a one-time code (TOTP or recovery code), `webauthn` a passkey with user verification
+ * (two factors by itself).
+ */
+export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'oauth' | 'email';
 
-export class SignIn {
+const TICKET_REFUSED = 'The sign-in ticket is invalid, used or expired: sign in again.';
+
+/** Methods that are, or complete, a second factor. */
+const MULTI_FACTOR: readonly AuthMethod[] = ['otp', 'webauthn'];
+
+export class SignIns {
+  private readonly db: Database;
   private readonly sessions: Sessions;
   private readonly tokens: AccessTokens;
+  private readonly tickets: MfaTickets;
+  private readonly totp: TotpFactor;
 
-  constructor(deps: { sessions: Sessions; tokens: AccessTokens }) {
+  constructor(deps: { db: Database; sessions: Sessions; tokens: AccessTokens; tickets: MfaTickets; totp: TotpFactor }) {
+    this.db = deps.db;
     this.sessions = deps.sessions;
     this.tokens = deps.tokens;
+    this.tickets = deps.tickets;
+    this.totp = deps.totp;
   }
 
-  /** A new session and its tokens. */
-  async issueTokens(user: SignInUser, factors: SignInFactors): Promise<TokenPair> {
-    const session = await this.sessions.start(user.id, user.roleId, factors.amr);
+  /**
+   * A user whose first factor just succeeded: tokens, or MFA_REQUIRED with a ticket when the
+   * account has TOTP on and `amr` holds no second factor yet.
+   */
+  async complete(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+    if (!amr.some((m) => MULTI_FACTOR.includes(m)) && (await this.hasSecondFactor(user.id))) {
+      const { ticket, expiresAt } = await this.tickets.issue(user.id, amr);
+      throw new MfaRequiredError(ticket, expiresAt);
+    }
+    return this.issue(user, amr);
+  }
+
+  /**
+   * The second step: an MFA ticket and a TOTP or recovery code buy the tokens. A ticket that is
+   * unknown, used or expired is UNAUTHENTICATED (sign in again); a wrong code is INVALID_TOKEN and
+   * leaves the ticket usable until it expires, within the per-account attempt limit.
+   */
+  async completeWithCode(input: { ticket: string; code: string }): Promise<TokenPair> {
+    if (!input.ticket || !input.code.trim()) {
+      throw new InvalidInputError({
+        ...(input.ticket ? {} : { ticket: ['This field may not be blank.'] }),
+        ...(input.code.trim() ? {} : { code: ['This field may not be blank.'] }),
+      });
+    }
+    const found = await this.tickets.find(input.ticket);
+    if (!found) throw new UnauthenticatedError(TICKET_REFUSED);
+    await this.totp.verify(found.userId, input.code);
+    // The code is spent; the ticket must be too, or two requests could share one ticket.
+    if (!(await this.tickets.consume(input.ticket))) throw new UnauthenticatedError(TICKET_REFUSED);
+    const user = await this.activeUser(found.userId);
+    if (!user) throw new UnauthenticatedError(TICKET_REFUSED);
+    return this.issue(user, [...(found.amr as AuthMethod[]), 'otp']);
+  }
+
+  /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
+  async issue(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+    const session = await this.sessions.start(user.id, user.roleId, amr);
     const access = this.tokens.sign({
       userId: user.id,
       username: user.username,
       email: user.email,
       role: user.role,
       sessionId: session.sessionId,
-      amr: factors.amr,
+      amr,
     });
     return { access, refresh: session.refreshToken };
+  }
+
+  /** The active user with that id, as a sign-in needs it; `undefined` when gone or deactivated. */
+  async activeUser(userId: number): Promise<SignInUser | undefined> {
+    const user = await this.db.prisma.user.findUnique({
+      where: { id: userId },
+      select: { id: true, username: true, email: true, roleId: true, isActive: true, role: { select: { name: true } } },
+    });
+    if (!user?.isActive) return undefined;
+    return { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name };
+  }
+
+  private hasSecondFactor(userId: number): Promise<boolean> {
+    return this.totp.isEnabled(userId);
   }
 }

@@ -3,7 +3,7 @@
 // stack or SQL, and is logged here instead.
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AuthError, InvalidInputError, RateLimitedError } from '../auth/errors';
+import { AuthError, InvalidInputError, MfaRequiredError, RateLimitedError } from '../auth/errors';
 import type { Logger } from '../logger';
 
 export function createErrorFormatter(logger: Logger, development: boolean) {
@@ -14,6 +14,10 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original instanceof InvalidInputError) extensions.fields = original.fields;
       if (original instanceof RateLimitedError) extensions.retryAfter = original.retryAfter;
+      if (original instanceof MfaRequiredError) {
+        extensions.ticket = original.ticket;
+        extensions.expiresAt = original.expiresAt.toISOString();
+      }
       return { message: original.message, locations, path, extensions };
     }
     const code = formatted.extensions?.code;

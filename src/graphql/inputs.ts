@@ -1,6 +1,7 @@
 // Input types, named and shaped as the original actions' `arg:` inputs.
 // Validation lives in the domain (src/auth), which reports every bad field at once.
 import { Field, InputType } from 'type-graphql';
+import { WebAuthnJSONScalar } from './scalars';
 
 @InputType('UserRegister')
 export class UserRegister {
@@ -87,4 +88,34 @@ export class UserSigninIdToken {
 
   @Field(() => String, { nullable: true, description: 'The nonce the app sent to the provider; required when the token carries one.' })
   nonce?: string | null;
+}
+
+@InputType('MfaCode')
+export class MfaCode {
+  @Field({ description: 'A six-digit code from the authenticator app, or (where allowed) a recovery code.' })
+  code!: string;
+}
+
+@InputType('UserLoginMfa')
+export class UserLoginMfa {
+  @Field({ description: 'extensions.ticket of the MFA_REQUIRED answer to the first step.' })
+  ticket!: string;
+
+  @Field({ description: 'A six-digit code from the authenticator app, or a recovery code.' })
+  code!: string;
+}
+
+@InputType('PasskeyCredential')
+export class PasskeyCredential {
+  @Field(() => WebAuthnJSONScalar, { description: "The browser's answer: what @simplewebauthn/browser's startRegistration or startAuthentication returns." })
+  credential!: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'Registration only: a name to tell this passkey from others ("Laptop").' })
+  name?: string | null;
+}
+
+@InputType('PasskeySigninOptions')
+export class PasskeySigninOptions {
+  @Field(() => String, { nullable: true, description: "The username or email; leave it out (or empty) to let the browser offer the site's passkeys." })
+  username?: string | null;
 }

@@ -1,5 +1,6 @@
 // Custom scalars of the schema.
 import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import type { TokenPair } from '../auth/accounts';
 
 /**
@@ -24,4 +25,19 @@ export const UserTokensScalar = new GraphQLScalarType<TokenPair, TokenPair>({
   parseLiteral(): never {
     throw new GraphQLError('UserTokens is an output type: it cannot be sent as input.');
   },
+});
+
+/**
+ * `WebAuthnJSON`: a WebAuthn options or credential object as JSON — what @simplewebauthn/browser's
+ * startRegistration/startAuthentication take and return — passed through as it is. Only objects:
+ * the domain checks the shape of a credential before anything looks inside.
+ */
+export const WebAuthnJSONScalar = new GraphQLScalarType<object, object>({
+  ...GraphQLJSONObject.toConfig(),
+  astNode: undefined,
+  extensionASTNodes: [],
+  // JSON's own specification URL would be inherited: WebAuthnJSON is no plain JSON value.
+  specifiedByURL: undefined,
+  name: 'WebAuthnJSON',
+  description: 'A WebAuthn options or credential object, as JSON (PublicKeyCredential*OptionsJSON, RegistrationResponseJSON, AuthenticationResponseJSON).',
 });

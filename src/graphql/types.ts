@@ -75,3 +75,27 @@ export class SampleOutput {
   @Field({ description: 'Whether the food is a hot dog.' })
   hotdog!: boolean;
 }
+
+@ObjectType('OperationStatus', { simpleResolvers: true })
+export class OperationStatus {
+  @Field({ description: '"OK"' })
+  status!: string;
+}
+
+@ObjectType('TotpSetup', { simpleResolvers: true, description: 'A new authenticator secret, waiting for its first code (user_mfa_totp_enable).' })
+export class TotpSetup {
+  @Field({ description: 'The base32 secret, for typing into an app that cannot scan.' })
+  secret!: string;
+
+  @Field({ description: 'The otpauth:// URL the QR code holds.' })
+  otpauth_url!: string;
+
+  @Field({ description: 'The otpauth URL as an SVG QR code.' })
+  qr_svg!: string;
+}
+
+@ObjectType('RecoveryCodes', { simpleResolvers: true, description: 'Single-use codes for when the authenticator is lost. Shown once: only hashes are kept.' })
+export class RecoveryCodes {
+  @Field(() => [String])
+  codes!: string[];
+}

@@ -14,6 +14,7 @@ import { metricsEndpoint } from './metrics-endpoint';
 import { playground } from './playground';
 import { providerRoutes } from './provider-routes';
 import type { ProviderSignIns } from '../providers/provider-sign-ins';
+import { securityPage } from './security-page';
 
 export interface RouteDependencies {
   apollo: ApolloServer<Context>;
@@ -25,6 +26,8 @@ export interface RouteDependencies {
   /** When set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
   logger: Logger;
+  /** The account-security page (sign-in, passkeys, TOTP set-up), titled with this name. */
+  appName: string;
   /** The browser IDE at GET /graphql, titled with this name; unset: off. */
   playground: { appName: string } | undefined;
   /** Whether the service can serve (not stopping, database answering). */
@@ -42,6 +45,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
 
   // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
   providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
+  // GET /account/security and its files
+  securityPage(app, deps.appName);
 
   // GET /playground/* and, for a browser, GET /graphql
   const page = deps.playground ? playground(app, deps.playground.appName) : undefined;

@@ -14,7 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { AuthError, InvalidInputError, UnauthenticatedError } from '../auth/errors';
-import type { SignIn, SignInUser, TokenPair } from '../auth/sign-in';
+import type { SignIns, SignInUser, TokenPair } from '../auth/sign-in';
 import type { Logger } from '../logger';
 import type { ProviderAccounts } from './provider-accounts';
 import { ProviderFailure, type FlowChecks, type ProviderClient } from './provider-client';
@@ -51,7 +51,8 @@ export interface ProviderSignInsDeps {
   /** PUBLIC_URL: the callback URLs registered at the providers are built from it, never from request headers. */
   publicUrl: string;
   accounts: ProviderAccounts;
-  signIn: SignIn;
+  /** The gate every first factor passes: tokens, or MFA_REQUIRED for an account with a second factor. */
+  signIns: SignIns;
   /** Derived for these uses only (DerivedKeys): one for state/verifier/nonce, one for code hashes. */
   stateKey: Buffer;
   codeKey: Buffer;
@@ -167,11 +168,12 @@ export class ProviderSignIns {
   }
 
   /**
-   * The one point where a provider sign-in becomes a session: both the redirect flow (via its
-   * one-time code) and the native ID-token flow end here.
+   * The one point where a provider sign-in ends: both the redirect flow (via its one-time code) and
+   * the native ID-token flow. The provider is one factor; an account with a second one gets
+   * MFA_REQUIRED and a ticket here, exactly as a password sign-in does.
    */
   private complete(user: SignInUser): Promise<TokenPair> {
-    return this.deps.signIn.issueTokens(user, { amr: ['oauth'] });
+    return this.deps.signIns.complete(user, ['oauth']);
   }
 
   private provider(id: string): ProviderClient {

@@ -67,6 +67,11 @@ function killAndWait(child: ChildProcess): Promise<void> {
   });
 }
 
+// Creating a PGlite database is seconds of WebAssembly on one core; on a busy two-core machine it
+// can take longer than Jest's default, and a first test cut off by its timeout leaves the
+// database open and locked for every later one. A generous ceiling, not a speed check.
+jest.setTimeout(120_000);
+
 test('creates a database with citext and keeps data across close and reopen', async () => {
   const first = await startEmbeddedDatabase({ dataDir, log });
   expect(first.url).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres\?sslmode=disable$/);

@@ -14,9 +14,10 @@ import {
 } from '../support/hasura-gateway';
 import { loadHasuraMetadata, type RemoteSchemaMetadata } from '../support/hasura-metadata';
 import { validateRoleSchema } from '../support/hasura-remote-permissions';
-import { LOGIN, LOGOUT, REFRESH, REGISTER, SAMPLE } from '../support/operations';
+import { LOGIN, LOGIN_MFA, LOGOUT, REFRESH, REGISTER, SAMPLE, TOTP_ENABLE, TOTP_SETUP } from '../support/operations';
 import { TEST_JWT_KEY, TEST_WEBHOOK_SECRET } from '../support/service';
 import { setupTestService } from '../support/setup';
+import { totpFor } from '../support/totp';
 
 const remote = loadHasuraMetadata().remoteSchemas.find((s) => s.name === 'auth') as RemoteSchemaMetadata;
 
@@ -139,6 +140,27 @@ describe('requests through Hasura', () => {
 
   it('the public role cannot reach operations that need a token: Hasura refuses them', async () => {
     await expect(through(request(SAMPLE, { food: 'hotdog' }, browser()))).rejects.toBeInstanceOf(HasuraRequestError);
+  });
+
+  it('two-step sign-in: a user sets TOTP up through Hasura, then logs in with the ticket and a code as public', async () => {
+    const user = await signUp('gw_totp');
+    const auth = browser({ Authorization: `Bearer ${user.access}` });
+    const setup = await through(request(TOTP_SETUP, {}, auth));
+    const secret = (setup.body.data?.user_mfa_totp_setup as { secret: string }).secret;
+    // The real clock: the current code turns TOTP on; the login uses the next step's (one step early is accepted).
+    const enabled = await through(request(TOTP_ENABLE, { arg: { code: totpFor(secret, new Date()) } }, auth));
+    expect((enabled.body.data?.user_mfa_totp_enable as { codes: string[] }).codes).toHaveLength(10);
+
+    const first = await through(request(LOGIN, { arg: { username: 'gw_totp', password: 'a perfectly fine password' } }, browser()));
+    expect(first.body.errors?.[0]?.extensions?.code).toBe('MFA_REQUIRED');
+    const ticket = (first.body.errors?.[0]?.extensions as { ticket?: string }).ticket;
+    const second = await through(request(LOGIN_MFA, { arg: { ticket, code: totpFor(secret, new Date(), 1) } }, browser()));
+    expect(second.body.errors).toBeUndefined();
+    expect((second.body.data?.user_login_mfa as { access: string }).access.split('.')).toHaveLength(3);
+  });
+
+  it('the public role cannot set up a second factor: Hasura refuses it', async () => {
+    await expect(through(request(TOTP_SETUP, {}, browser()))).rejects.toBeInstanceOf(HasuraRequestError);
   });
 });
 

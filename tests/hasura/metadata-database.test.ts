@@ -31,9 +31,20 @@ const SECRET_COLUMNS: Record<string, string[]> = {
   refresh_tokens: ['token_hash'],
   provider_sign_in_requests: ['state_hash'],
   provider_sign_in_codes: ['code_hash'],
+  user_totp: ['secret', 'last_step'],
+  user_passkeys: ['public_key', 'counter'],
 };
 /** Tables no role but admin may touch at all. */
-const PRIVATE_TABLES = ['sessions', 'refresh_tokens', 'email_claims', 'provider_sign_in_requests', 'provider_sign_in_codes'];
+const PRIVATE_TABLES = [
+  'sessions',
+  'refresh_tokens',
+  'email_claims',
+  'mfa_recovery_codes',
+  'mfa_tickets',
+  'webauthn_challenges',
+  'provider_sign_in_requests',
+  'provider_sign_in_codes',
+];
 const ROLES = ['public', 'user', 'manager'];
 /** The webhook routes the service serves (README, Events), by trigger name. */
 const WEBHOOKS: Record<string, { path: string; table: string }> = {
@@ -116,6 +127,8 @@ describe('the database source', () => {
       'public.roles',
       'public.sessions',
       'public.user_identities',
+      'public.user_passkeys',
+      'public.user_totp',
       'public.users',
     ]);
   });
@@ -172,12 +185,24 @@ describe('permissions', () => {
     }
   });
 
-  it('give no role anything of sessions, refresh tokens or email claims', () => {
+  it('give no role anything of sessions, refresh tokens, email claims, recovery codes, MFA tickets or WebAuthn challenges', () => {
     expect(all().filter((p) => PRIVATE_TABLES.includes(p.table))).toEqual([]);
   });
 
-  it('let no role insert or delete: only the service writes accounts', () => {
-    expect(all().filter((p) => p.kind === 'insert' || p.kind === 'delete')).toEqual([]);
+  it('let no role insert, and delete only their own passkeys: the service writes accounts and factors', () => {
+    expect(all().filter((p) => p.kind === 'insert')).toEqual([]);
+    expect(all().filter((p) => p.kind === 'delete').map((p) => [p.table, p.role])).toEqual([['user_passkeys', 'user']]);
+  });
+
+  it('let a user list, rename and remove their own passkeys only, and see whether their TOTP is on', () => {
+    const own = { user_id: { _eq: 'X-Hasura-User-Id' } };
+    const passkeys = table('user_passkeys');
+    expect(passkeys.select_permissions?.find((p) => p.role === 'user')?.permission.filter).toEqual(own);
+    expect(passkeys.update_permissions?.find((p) => p.role === 'user')?.permission).toEqual({ columns: ['name'], filter: own, check: own });
+    expect(passkeys.delete_permissions?.find((p) => p.role === 'user')?.permission).toEqual({ filter: own });
+    const totp = table('user_totp');
+    expect(totp.select_permissions?.find((p) => p.role === 'user')?.permission).toEqual({ columns: ['created_at', 'enabled_at', 'user_id'], filter: own });
+    expect(totp.update_permissions ?? []).toEqual([]);
   });
 
   it('give unauthenticated callers no table at all', () => {

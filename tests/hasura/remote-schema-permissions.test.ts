@@ -10,7 +10,10 @@ const upstream = buildAuthSchema();
 const metadata = loadHasuraMetadata();
 
 const PUBLIC_FIELDS = [
+  'Mutation.user_login_mfa',
   'Mutation.user_logout',
+  'Mutation.user_passkey_signin',
+  'Mutation.user_passkey_signin_options',
   'Mutation.user_password_reset',
   'Mutation.user_password_reset_confirm',
   'Mutation.user_register',
@@ -20,7 +23,16 @@ const PUBLIC_FIELDS = [
   'Query.user_password_reset_validate',
   'Query.user_refresh',
 ];
-const SIGNED_IN_FIELDS = [...PUBLIC_FIELDS, 'Mutation.action_sample', 'Mutation.user_change_password'].sort();
+const SIGNED_IN_FIELDS = [
+  ...PUBLIC_FIELDS,
+  'Mutation.action_sample',
+  'Mutation.user_change_password',
+  'Mutation.user_mfa_disable',
+  'Mutation.user_mfa_totp_enable',
+  'Mutation.user_mfa_totp_setup',
+  'Mutation.user_passkey_register',
+  'Mutation.user_passkey_registration_options',
+].sort();
 
 function auth(): RemoteSchemaMetadata {
   const schema = metadata.remoteSchemas.find((s) => s.name === 'auth');
@@ -58,11 +70,11 @@ describe('the auth remote schema', () => {
     expect(validateRoleSchema(permission(role), upstream).errors).toEqual([]);
   });
 
-  it('lets unauthenticated callers register, log in (with a password or a provider), refresh, log out and reset a password — nothing more', () => {
+  it('lets unauthenticated callers register, log in (both steps, with a passkey or with a provider), refresh, log out and reset a password — nothing more', () => {
     expect(validateRoleSchema(permission('public'), upstream).rootFields).toEqual(PUBLIC_FIELDS);
   });
 
-  it('lets users and managers also change their password and call action_sample', () => {
+  it('lets users and managers also change their password, manage their second factors and passkeys, and call action_sample', () => {
     expect(validateRoleSchema(permission('user'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
     expect(validateRoleSchema(permission('manager'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
   });

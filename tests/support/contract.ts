@@ -1,7 +1,7 @@
 // The GraphQL schema the service publishes, written out by hand: its outside face, which existing
 // clients of the original starter's actions rely on. schema.graphql and the served schema must
 // match it exactly, so a change to the outside face is always a deliberate edit here.
-export const PUBLIC_SDL = /* GraphQL */ `
+const PART_ONE_SDL = /* GraphQL */ `
 type Query {
   user_login(arg: UserLogin!): UserToken!
   user_refresh(arg: UserRefresh!): UserAccessToken!
@@ -33,3 +33,28 @@ type ResetConfirmStatus { status: String! }
 type LogoutStatus       { status: String! }
 type sampleOutput       { hotdog: Boolean! }
 `;
+
+// Part two, second factors (§12), with the operation types the service chose where the contract
+// leaves them open: everything that creates or uses something is a mutation.
+const SECOND_FACTORS_SDL = /* GraphQL */ `
+extend type Mutation {
+  user_mfa_totp_setup: TotpSetup!
+  user_mfa_totp_enable(arg: MfaCode!): RecoveryCodes!
+  user_mfa_disable(arg: MfaCode!): OperationStatus!
+  user_login_mfa(arg: UserLoginMfa!): UserToken!
+  user_passkey_registration_options: WebAuthnJSON!
+  user_passkey_register(arg: PasskeyCredential!): OperationStatus!
+  user_passkey_signin_options(arg: PasskeySigninOptions!): WebAuthnJSON!
+  user_passkey_signin(arg: PasskeyCredential!): UserToken!
+}
+scalar WebAuthnJSON
+type OperationStatus { status: String! }
+type TotpSetup       { secret: String!  otpauth_url: String!  qr_svg: String! }
+input MfaCode        { code: String! }
+type RecoveryCodes   { codes: [String!]! }
+input UserLoginMfa   { ticket: String!  code: String! }
+input PasskeyCredential    { credential: WebAuthnJSON!  name: String }
+input PasskeySigninOptions { username: String }
+`;
+
+export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;

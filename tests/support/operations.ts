@@ -5,6 +5,12 @@ import { print } from 'graphql';
 import {
   ChangePasswordDocument,
   LoginDocument,
+  LoginMfaDocument,
+  MfaDisableDocument,
+  PasskeyRegisterDocument,
+  PasskeyRegistrationOptionsDocument,
+  PasskeySigninDocument,
+  PasskeySigninOptionsDocument,
   LogoutDocument,
   RefreshDocument,
   RegisterDocument,
@@ -14,6 +20,8 @@ import {
   SampleDocument,
   SigninCodeDocument,
   SigninIdTokenDocument,
+  TotpEnableDocument,
+  TotpSetupDocument,
 } from '../generated/graphql';
 
 export * from '../generated/graphql';
@@ -29,3 +37,11 @@ export const RESET_VALIDATE = print(ResetValidateDocument);
 export const RESET_CONFIRM = print(ResetConfirmDocument);
 export const SIGNIN_CODE = print(SigninCodeDocument);
 export const SIGNIN_IDTOKEN = print(SigninIdTokenDocument);
+export const TOTP_SETUP = print(TotpSetupDocument);
+export const TOTP_ENABLE = print(TotpEnableDocument);
+export const MFA_DISABLE = print(MfaDisableDocument);
+export const LOGIN_MFA = print(LoginMfaDocument);
+export const PASSKEY_REGISTRATION_OPTIONS = print(PasskeyRegistrationOptionsDocument);
+export const PASSKEY_REGISTER = print(PasskeyRegisterDocument);
+export const PASSKEY_SIGNIN_OPTIONS = print(PasskeySigninOptionsDocument);
+export const PASSKEY_SIGNIN = print(PasskeySigninDocument);
