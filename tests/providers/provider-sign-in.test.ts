@@ -5,10 +5,11 @@
 // Also account linking. The provider is scripted (tests/support/providers/scripted-issuer.ts).
 import jwt from 'jsonwebtoken';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { LOGIN, REGISTER, RESET, SIGNIN_CODE, SIGNIN_IDTOKEN } from '../support/operations';
+import { LOGIN, LOGIN_MFA, MFA_DISABLE, REFRESH, REGISTER, RESET, SIGNIN_CODE, SIGNIN_IDTOKEN, TOTP_ENABLE, TOTP_SETUP } from '../support/operations';
 import { startScriptedIssuer, type ScriptedIssuer } from '../support/providers/scripted-issuer';
 import { unusedPort } from '../support/smtp';
 import { startTestService, TestClock, type GraphQLResponse, type TestService } from '../support/service';
+import { totpFor } from '../support/totp';
 
 const APP = 'https://app.example.com/app';
 
@@ -358,5 +359,68 @@ describe('an account made by a provider has no password', () => {
     await service.gql(RESET, { arg: { email: 'nopass@example.com' } });
     const user = await service.services.db.prisma.user.findUniqueOrThrow({ where: { email: 'nopass@example.com' }, include: { passwordResetRequests: true } });
     expect(user.passwordResetRequests).toHaveLength(1);
+  });
+});
+
+describe('a provider sign-in into an account with TOTP on', () => {
+  // The provider is the first factor only: the account's second factor is asked for exactly as
+  // after a password, through the same ticket and user_login_mfa.
+  const bearer = (tokens: Tokens) => ({ authorization: `Bearer ${tokens.access}` });
+  const amrOf = (access: string) => (jwt.decode(access) as jwt.JwtPayload).amr as string[];
+  const ticketOf = (res: GraphQLResponse) => (res.errors?.[0]?.extensions as { ticket?: string } | undefined)?.ticket;
+  let secret: string;
+
+  beforeAll(async () => {
+    // An account the provider made, so it has no password: setting TOTP up needs none.
+    issuer.profile = { sub: 'two-step', email: 'two.step@example.com', email_verified: true, preferred_username: 'twostep' };
+    const tokens = (await redeem((await signIn()).searchParams.get('code'))).data!.user_signin_code;
+    expect(amrOf(tokens.access)).toEqual(['oauth']);
+    const setup = await service.gql<{ user_mfa_totp_setup: { secret: string } }>(TOTP_SETUP, {}, bearer(tokens));
+    expect(setup.errors).toBeUndefined();
+    secret = setup.data!.user_mfa_totp_setup.secret;
+    const enabled = await service.gql(TOTP_ENABLE, { arg: { code: totpFor(secret, clock.now()) } }, bearer(tokens));
+    expect(enabled.errors).toBeUndefined();
+    // Past the step whose code turned TOTP on: that code is spent.
+    clock.advance(30);
+  });
+
+  it('answers user_signin_code with MFA_REQUIRED and a ticket, then user_login_mfa with tokens whose amr is ["oauth","otp"]', async () => {
+    const first = await redeem((await signIn()).searchParams.get('code'));
+    expect(codeOf(first)).toBe('MFA_REQUIRED');
+    expect(first.data).toBeNull();
+    const ticket = ticketOf(first);
+    expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const second = await service.gql<{ user_login_mfa: Tokens }>(LOGIN_MFA, { arg: { ticket, code: totpFor(secret, clock.now()) } });
+    expect(second.errors).toBeUndefined();
+    const tokens = second.data!.user_login_mfa;
+    expect(amrOf(tokens.access)).toEqual(['oauth', 'otp']);
+    expect(emailOf(tokens)).toBe('two.step@example.com');
+
+    // The session keeps both factors: a refreshed token says the same.
+    const refreshed = await service.gql<{ user_refresh: Tokens }>(REFRESH, { arg: { refresh: tokens.refresh } });
+    expect(refreshed.errors).toBeUndefined();
+    expect(amrOf(refreshed.data!.user_refresh.access)).toEqual(['oauth', 'otp']);
+    clock.advance(30);
+  });
+
+  it('gives no tokens for a wrong code, and the ticket works once', async () => {
+    const ticket = ticketOf(await redeem((await signIn()).searchParams.get('code')));
+    const wrong = String((Number(totpFor(secret, clock.now())) + 1) % 1_000_000).padStart(6, '0');
+    expect(codeOf(await service.gql(LOGIN_MFA, { arg: { ticket, code: wrong } }))).toBe('INVALID_TOKEN');
+    expect((await service.gql(LOGIN_MFA, { arg: { ticket, code: totpFor(secret, clock.now()) } })).errors).toBeUndefined();
+    clock.advance(30);
+    expect(codeOf(await service.gql(LOGIN_MFA, { arg: { ticket, code: totpFor(secret, clock.now()) } }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('signs in with the provider alone again once TOTP is off', async () => {
+    const ticket = ticketOf(await redeem((await signIn()).searchParams.get('code')));
+    const tokens = (await service.gql<{ user_login_mfa: Tokens }>(LOGIN_MFA, { arg: { ticket, code: totpFor(secret, clock.now()) } })).data!.user_login_mfa;
+    clock.advance(30);
+    const off = await service.gql(MFA_DISABLE, { arg: { code: totpFor(secret, clock.now()) } }, bearer(tokens));
+    expect(off.errors).toBeUndefined();
+    const again = await redeem((await signIn()).searchParams.get('code'));
+    expect(again.errors).toBeUndefined();
+    expect(amrOf(again.data!.user_signin_code.access)).toEqual(['oauth']);
   });
 });
