@@ -11,10 +11,11 @@ const swcTypeScript = {
 
 /**
  * ES modules Node loads with require() but Jest's module registry does not: swc turns them into
- * CommonJS for the tests. Prisma's schema engine glue (src/db/schema-engine.ts loads it), and the
- * ESM-only dependencies of otplib and @simplewebauthn/server.
+ * CommonJS for the tests. Prisma's schema engine glue (src/db/schema-engine.ts loads it), the
+ * OpenID Connect and JOSE libraries, and the ESM-only dependencies of otplib and
+ * @simplewebauthn/server.
  */
-const ESM_ONLY = ['@prisma/schema-engine-wasm', '@noble', '@scure', '@hexagon', '@peculiar/utils'];
+const ESM_ONLY = ['@prisma/schema-engine-wasm', 'openid-client', 'oauth4webapi', 'jose', '@noble', '@scure', '@hexagon', '@peculiar/utils'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
 import { username as usernameRule } from './auth/usernames';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
+import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type BuiltInProviderVariables } from './providers/provider-config';
 
 export class ConfigError extends Error {
   constructor(
@@ -208,6 +209,22 @@ const variables = z.object({
     })
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ALLOWED_REDIRECT_URLS: redirectUrlsSchema.default([]),
+  OIDC_PROVIDERS: oidcProvidersSchema.default([]),
+  PROVIDER_TIMEOUT: duration(1).default(10),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
+  MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
+  MICROSOFT_TENANT: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain').default('common'),
+  APPLE_CLIENT_ID: z.string().min(1).optional(),
+  APPLE_TEAM_ID: z.string().min(1).optional(),
+  APPLE_KEY_ID: z.string().min(1).optional(),
+  APPLE_PRIVATE_KEY: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://github.com'),
 });
 
 type Variables = z.infer<typeof variables>;
@@ -249,6 +266,8 @@ const schema = variables.transform((env, ctx) => {
     return refuse(!username ? 'ADMIN_USERNAME' : !email ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'is required when any ADMIN_* variable is set');
   }
 
+  const signInProviders = providerSettings(env satisfies BuiltInProviderVariables, env.OIDC_PROVIDERS);
+  if ('variable' in signInProviders) return refuse(signInProviders.variable as keyof Variables, signInProviders.reason);
   // Passkeys work out of the box on http://localhost:<PORT> (browsers treat localhost as secure).
   // Elsewhere WEBAUTHN_ORIGINS names the pages; the RP ID defaults to the first one's host.
   const origins = env.WEBAUTHN_ORIGINS ?? [`http://localhost:${env.PORT}`];
@@ -290,6 +309,8 @@ const schema = variables.transform((env, ctx) => {
        * tell more than an outsider should know.
        */
       metricsEnabled: env.METRICS_TOKEN !== undefined || !production,
+      /** Where browsers reach the service (no trailing slash): provider callbacks are built from it, never from request headers. */
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     },
     database: {
       /** Unset: the embedded PGlite database under `dataDir`. */
@@ -330,6 +351,14 @@ const schema = variables.transform((env, ctx) => {
       all: env.ROLES.includes(env.DEFAULT_ROLE) ? env.ROLES : [env.DEFAULT_ROLE, ...env.ROLES],
     },
     admin: username && email && password ? { username, email, password, role: env.ADMIN_ROLE } : undefined,
+    /** Sign in with a provider (OpenID Connect issuers, GitHub). */
+    providers: {
+      providers: signInProviders.providers,
+      /** Where a sign-in may send the browser back to (parsed, exact-prefix match). */
+      allowedRedirectUrls: env.ALLOWED_REDIRECT_URLS,
+      /** Seconds a provider may take to answer one request. */
+      timeout: env.PROVIDER_TIMEOUT,
+    },
     /** `undefined`: no limit. The per-client ones apply only with TRUST_PROXY. */
     limits: {
       /** Password guesses per login text (username or email); a success clears them. */
@@ -407,7 +436,7 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 function describeIssue(issue: z.core.$ZodIssue | undefined, value: string | undefined): string {
   const message = issue?.message ?? 'is invalid';
   // Never echo secrets back into a log line.
-  const secret = /SECRET|PASSWORD|KEY|URL|^METRICS_TOKEN$/.test(String(issue?.path[0] ?? ''));
+  const secret = /SECRET|PASSWORD|KEY|URL|^METRICS_TOKEN$|^OIDC_PROVIDERS$/.test(String(issue?.path[0] ?? ''));
   const shown = value === undefined || secret || message.includes('(got') ? '' : ` (got "${value}")`;
   return `${message.replace(/^Invalid input: /, '')}${shown}`;
 }

@@ -72,6 +72,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     accounts: services.accounts,
     passwordChanges: services.passwordChanges,
     passwordResets: services.passwordResets,
+    providerSignIns: services.providerSignIns,
     signIns: services.signIns,
     totp: services.totp,
     passkeys: services.passkeys,
@@ -96,6 +97,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     // Draining is read after the ping: a probe that arrived just before the drain began and was
     // still waiting on the database must not answer 200 once it has.
     ready: async () => (await services.db.ping()) && !drain.draining,
+    providerSignIns: services.providerSignIns,
   });
   await app.ready();
 

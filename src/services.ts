@@ -24,6 +24,10 @@ import { SealedSecrets } from './factors/sealed-secrets';
 import { TotpFactor } from './factors/totp-factor';
 import { DerivedKeys } from './keys/derived-keys';
 import { Metrics } from './metrics';
+import { ProviderAccounts } from './providers/provider-accounts';
+import { createProviderClients } from './providers/provider-clients';
+import { ProviderSignIns } from './providers/provider-sign-ins';
+import { AllowedRedirects } from './providers/redirect-urls';
 
 export interface Services {
   config: Config;
@@ -44,6 +48,8 @@ export interface Services {
   resetTokens: RowTokens;
   passwordChanges: PasswordChanges;
   passwordResets: PasswordResets;
+  /** Sign in with a provider (OpenID Connect, GitHub). */
+  providerSignIns: ProviderSignIns;
   limits: RateLimits;
   metrics: Metrics;
   /** Closed by the server's stop(). */
@@ -92,6 +98,19 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     options: { ttlSeconds: config.passwords.resetTtl },
   });
 
+  const providerSignIns = new ProviderSignIns({
+    db,
+    clock,
+    logger,
+    providers: createProviderClients(config.providers, { clock, production: config.environment === 'production' }),
+    redirects: new AllowedRedirects(config.providers.allowedRedirectUrls),
+    publicUrl: config.http.publicUrl,
+    accounts: new ProviderAccounts({ db, clock, defaultRole: config.roles.default }),
+    signIns,
+    stateKey: keys.key('oauth-state'),
+    codeKey: keys.key('provider-signin-code'),
+  });
+
   // Templates first: a broken override stops start-up before anything is listening.
   const templates = EmailTemplates.load(config.email.templatesDir);
   if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
@@ -134,6 +153,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     resetTokens,
     passwordChanges,
     passwordResets,
+    providerSignIns,
     limits,
     metrics,
     mailer,

@@ -159,8 +159,9 @@ export class Accounts {
     // Counted by the login text as the database compares it, whether or not it names an account:
     // a count that depended on the account would tell who exists and link a username to its email.
     await this.limits.loginAttempt([text], origin);
-    const matches = await this.hasher.verify(input.password, user?.passwordHash);
-    if (!user || !matches || !user.isActive) {
+    // No password (an account made by a provider sign-in): no password matches.
+    const matches = await this.hasher.verify(input.password, user?.passwordHash ?? undefined);
+    if (!user || user.passwordHash === null || !matches || !user.isActive) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }

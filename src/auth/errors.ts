@@ -72,3 +72,15 @@ export class InvalidCodeError extends AuthError {
     super(message);
   }
 }
+
+/**
+ * A provider sign-in for an address that belongs to an account it may not join: the provider
+ * does not vouch for the address, or the account never proved it owns it. Linking then would let
+ * whoever registered the address first take the other's account.
+ */
+export class AccountExistsError extends AuthError {
+  readonly code = 'ACCOUNT_EXISTS';
+  constructor() {
+    super('An account with this email address already exists. Sign in to it the way it was created.');
+  }
+}

@@ -20,6 +20,8 @@ export const CHANGE_MESSAGES = {
   oldIncorrect: 'Your old password was entered incorrectly. Please enter it again.',
   sameAsOld: 'The new password must be different from the old password.',
   sessionEnded: 'This session has ended. Sign in again.',
+  // An account made by a provider sign-in: there is no old password to prove.
+  noPassword: 'This account has no password yet: set one through a password reset (user_password_reset).',
 } as const;
 
 export interface PasswordChangesDependencies {
@@ -75,13 +77,15 @@ export class PasswordChanges {
       select: { username: true, email: true, passwordHash: true },
     });
     if (!user) throw new UnauthenticatedError(CHANGE_MESSAGES.sessionEnded);
+    const currentHash = user.passwordHash;
+    if (currentHash === null) throw new InvalidInputError({ old_password: [CHANGE_MESSAGES.noPassword] });
 
     // The old password is a password guess like a login: it counts against the account's login
     // limit (both its texts, username and email), so a stolen access token is no unlimited oracle.
     const logins = [user.username, user.email];
     await this.limits.loginAttempt(logins, origin);
     const fields: FieldErrors = {};
-    if (await this.oldPasswordMatches(input.oldPassword, user.passwordHash)) {
+    if (await this.oldPasswordMatches(input.oldPassword, currentHash)) {
       await this.limits.loginSucceeded(logins, origin);
     } else {
       this.metrics.loginFailures.inc();
@@ -94,7 +98,7 @@ export class PasswordChanges {
 
     // Hashing takes a quarter of a second at cost 12: done before the transaction, not inside it.
     const newHash = await this.hasher.hash(input.newPassword);
-    await this.db.prisma.$transaction((tx) => this.apply(tx, caller, user.passwordHash, newHash), TRANSACTION_OPTIONS);
+    await this.db.prisma.$transaction((tx) => this.apply(tx, caller, currentHash, newHash), TRANSACTION_OPTIONS);
   }
 
   private async apply(tx: Db, caller: Caller, verifiedHash: string, newHash: string): Promise<void> {

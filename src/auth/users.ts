@@ -10,8 +10,9 @@ import type { Db } from '../db/database';
 export async function lockActiveUser(
   tx: Db,
   userId: number,
-): Promise<{ passwordHash: string; passwordChangedAt: Date } | undefined> {
-  const rows = await tx.$queryRaw<{ password_hash: string; password_changed_at: Date }[]>`
+): Promise<{ passwordHash: string | null; passwordChangedAt: Date } | undefined> {
+  // password_hash is null for an account made by a provider sign-in that has not set a password.
+  const rows = await tx.$queryRaw<{ password_hash: string | null; password_changed_at: Date }[]>`
     SELECT password_hash, password_changed_at FROM users WHERE id = ${userId} AND is_active FOR UPDATE`;
   const row = rows[0];
   return row && { passwordHash: row.password_hash, passwordChangedAt: row.password_changed_at };

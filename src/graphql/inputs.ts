@@ -72,6 +72,24 @@ export class UserResetConfirm {
   password!: string;
 }
 
+@InputType('UserSigninCode')
+export class UserSigninCode {
+  @Field({ description: 'The one-time code the provider sign-in appended to redirect_to (60 seconds, single use).' })
+  code!: string;
+}
+
+@InputType('UserSigninIdToken')
+export class UserSigninIdToken {
+  @Field({ description: 'The provider id: google, apple, microsoft, or an OIDC_PROVIDERS id.' })
+  provider!: string;
+
+  @Field({ description: "The ID token the provider's SDK gave the app." })
+  id_token!: string;
+
+  @Field(() => String, { nullable: true, description: 'The nonce the app sent to the provider; required when the token carries one.' })
+  nonce?: string | null;
+}
+
 @InputType('MfaCode')
 export class MfaCode {
   @Field({ description: 'A six-digit code from the authenticator app, or (where allowed) a recovery code.' })

@@ -12,6 +12,8 @@ import { graphqlEndpoint } from './graphql-endpoint';
 import { liveness, readiness } from './health';
 import { metricsEndpoint } from './metrics-endpoint';
 import { playground } from './playground';
+import { providerRoutes } from './provider-routes';
+import type { ProviderSignIns } from '../providers/provider-sign-ins';
 import { securityPage } from './security-page';
 
 export interface RouteDependencies {
@@ -32,6 +34,7 @@ export interface RouteDependencies {
   playground: { appName: string } | undefined;
   /** Whether the service can serve (not stopping, database answering). */
   ready: () => Promise<boolean>;
+  providerSignIns: ProviderSignIns;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
@@ -42,6 +45,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   // POST /events/user_registered, POST /events/password_reset_requested
   eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });
 
+  // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
+  providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
   // GET /account/security and its files
   securityPage(app, deps.appName);
 

@@ -26,7 +26,7 @@ const dump = () => dumpDatabase(t.service.services.db.pool);
 describe('a successful change', () => {
   let user: Awaited<ReturnType<typeof newUser>>;
   let res: Awaited<ReturnType<typeof change>>;
-  let before: { passwordHash: string; passwordChangedAt: Date };
+  let before: { passwordHash: string | null; passwordChangedAt: Date };
   beforeAll(async () => {
     user = await newUser();
     before = await t.service.services.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });

@@ -35,7 +35,12 @@ const login = (username: string, password: string) => service.gql<{ user_login: 
 const change = (access: string, oldPassword: string, newPassword: string) =>
   service.gql(CHANGE_PASSWORD, { arg: { old_password: oldPassword, new_password: newPassword } }, { authorization: `Bearer ${access}` });
 const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
-const storedHash = async (id: number) => (await service.services.db.prisma.user.findUniqueOrThrow({ where: { id } })).passwordHash;
+/** The user's bcrypt hash; these users registered with a password, so there is one. */
+const storedHash = async (id: number): Promise<string> => {
+  const { passwordHash } = await service.services.db.prisma.user.findUniqueOrThrow({ where: { id } });
+  if (passwordHash === null) throw new Error(`user ${id} has no password`);
+  return passwordHash;
+};
 const loginFailures = async () => Number(/^auth_login_failures_total (\d+)$/m.exec(await service.metricsText())?.[1]);
 
 describe('the old password of a password change', () => {

@@ -70,6 +70,20 @@ export type UserResetValidate = {
   token: string;
 };
 
+export type UserSigninCode = {
+  /** The one-time code the provider sign-in appended to redirect_to (60 seconds, single use). */
+  code: string;
+};
+
+export type UserSigninIdToken = {
+  /** The ID token the provider's SDK gave the app. */
+  id_token: string;
+  /** The nonce the app sent to the provider; required when the token carries one. */
+  nonce?: string | null | undefined;
+  /** The provider id: google, apple, microsoft, or an OIDC_PROVIDERS id. */
+  provider: string;
+};
+
 export type RegisterMutationVariables = Exact<{
   arg: UserRegister;
 }>;
@@ -178,6 +192,20 @@ export type ResetConfirmMutationVariables = Exact<{
 
 export type ResetConfirmMutation = { user_password_reset_confirm: { status: string } };
 
+export type SigninCodeMutationVariables = Exact<{
+  arg: UserSigninCode;
+}>;
+
+
+export type SigninCodeMutation = { user_signin_code: { access: string, refresh: string } };
+
+export type SigninIdTokenMutationVariables = Exact<{
+  arg: UserSigninIdToken;
+}>;
+
+
+export type SigninIdTokenMutation = { user_signin_idtoken: { access: string, refresh: string } };
+
 export type SampleMutationVariables = Exact<{
   food: string;
 }>;
@@ -202,4 +230,6 @@ export const ChangePasswordDocument = {"kind":"Document","definitions":[{"kind":
 export const ResetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Reset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetEmail"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetMutation, ResetMutationVariables>;
 export const ResetValidateDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ResetValidate"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetValidate"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset_validate"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetValidateQuery, ResetValidateQueryVariables>;
 export const ResetConfirmDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ResetConfirm"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetConfirm"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset_confirm"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetConfirmMutation, ResetConfirmMutationVariables>;
+export const SigninCodeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninCode"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserSigninCode"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_code"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninCodeMutation, SigninCodeMutationVariables>;
+export const SigninIdTokenDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninIdToken"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserSigninIdToken"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_idtoken"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninIdTokenMutation, SigninIdTokenMutationVariables>;
 export const SampleDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Sample"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"food"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action_sample"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"food"},"value":{"kind":"Variable","name":{"kind":"Name","value":"food"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hotdog"}}]}}]}}]} as unknown as DocumentNode<SampleMutation, SampleMutationVariables>;

@@ -30,11 +30,22 @@ const tables = allTables(metadata);
 const SECRET_COLUMNS: Record<string, string[]> = {
   users: ['password_hash'],
   refresh_tokens: ['token_hash'],
+  provider_sign_in_requests: ['state_hash'],
+  provider_sign_in_codes: ['code_hash'],
   user_totp: ['secret', 'last_step'],
   user_passkeys: ['public_key', 'counter'],
 };
 /** Tables no role but admin may touch at all. */
-const PRIVATE_TABLES = ['sessions', 'refresh_tokens', 'email_claims', 'mfa_recovery_codes', 'mfa_tickets', 'webauthn_challenges'];
+const PRIVATE_TABLES = [
+  'sessions',
+  'refresh_tokens',
+  'email_claims',
+  'mfa_recovery_codes',
+  'mfa_tickets',
+  'webauthn_challenges',
+  'provider_sign_in_requests',
+  'provider_sign_in_codes',
+];
 const ROLES = ['public', 'user', 'manager'];
 /** The webhook routes the service serves (README, Events), by trigger name. */
 const WEBHOOKS: Record<string, { path: string; table: string }> = {
@@ -116,6 +127,7 @@ describe('the database source', () => {
       'public.password_reset_requests',
       'public.roles',
       'public.sessions',
+      'public.user_identities',
       'public.user_passkeys',
       'public.user_totp',
       'public.users',
@@ -211,6 +223,14 @@ describe('permissions', () => {
     const update = users.update_permissions?.find((p) => p.role === 'user')?.permission;
     // A rename must follow the username rule, the same pattern as registration's.
     expect(update).toEqual({ columns: ['username'], filter: own, check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }] } });
+  });
+
+  it("let a user read their own provider identities only, and nobody write them", () => {
+    const identities = table('user_identities');
+    const own = identities.select_permissions?.find((p) => p.role === 'user')?.permission;
+    expect(own?.filter).toEqual({ user_id: { _eq: 'X-Hasura-User-Id' } });
+    expect(own?.columns).toEqual(expect.arrayContaining(['provider', 'subject', 'email', 'user_id']));
+    expect(identities.update_permissions ?? []).toEqual([]);
   });
 
   it('let a manager read every user and (de)activate others, never change a role', () => {

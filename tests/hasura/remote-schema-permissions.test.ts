@@ -17,6 +17,8 @@ const PUBLIC_FIELDS = [
   'Mutation.user_password_reset',
   'Mutation.user_password_reset_confirm',
   'Mutation.user_register',
+  'Mutation.user_signin_code',
+  'Mutation.user_signin_idtoken',
   'Query.user_login',
   'Query.user_password_reset_validate',
   'Query.user_refresh',
@@ -68,7 +70,7 @@ describe('the auth remote schema', () => {
     expect(validateRoleSchema(permission(role), upstream).errors).toEqual([]);
   });
 
-  it('lets unauthenticated callers register, log in (both steps, or with a passkey), refresh, log out and reset a password — nothing more', () => {
+  it('lets unauthenticated callers register, log in (both steps, with a passkey or with a provider), refresh, log out and reset a password — nothing more', () => {
     expect(validateRoleSchema(permission('public'), upstream).rootFields).toEqual(PUBLIC_FIELDS);
   });
 

@@ -57,4 +57,15 @@ input PasskeyCredential    { credential: WebAuthnJSON!  name: String }
 input PasskeySigninOptions { username: String }
 `;
 
-export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL;
+// Part two, sign in with a provider: the app's half after the redirect (a one-time code), and
+// native apps' ID-token sign-in. The redirect itself is REST, outside the GraphQL schema.
+const PROVIDERS_SDL = /* GraphQL */ `
+extend type Mutation {
+  user_signin_code(arg: UserSigninCode!): UserToken!
+  user_signin_idtoken(arg: UserSigninIdToken!): UserToken!
+}
+input UserSigninCode    { code: String! }
+input UserSigninIdToken { provider: String!  id_token: String!  nonce: String }
+`;
+
+export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL + PROVIDERS_SDL;

@@ -18,6 +18,8 @@ import {
   ResetDocument,
   ResetValidateDocument,
   SampleDocument,
+  SigninCodeDocument,
+  SigninIdTokenDocument,
   TotpEnableDocument,
   TotpSetupDocument,
 } from '../generated/graphql';
@@ -33,6 +35,8 @@ export const CHANGE_PASSWORD = print(ChangePasswordDocument);
 export const RESET = print(ResetDocument);
 export const RESET_VALIDATE = print(ResetValidateDocument);
 export const RESET_CONFIRM = print(ResetConfirmDocument);
+export const SIGNIN_CODE = print(SigninCodeDocument);
+export const SIGNIN_IDTOKEN = print(SigninIdTokenDocument);
 export const TOTP_SETUP = print(TotpSetupDocument);
 export const TOTP_ENABLE = print(TotpEnableDocument);
 export const MFA_DISABLE = print(MfaDisableDocument);
