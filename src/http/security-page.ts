@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { escapeHtml } from '../html';
 import { helmetHeaders } from './security';
 import { SECURITY_PAGE_SCRIPT } from './security-page-script';
 
@@ -37,10 +38,6 @@ const PAGE_CSP = {
   formAction: ["'none'"],
   frameAncestors: ["'none'"],
 };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(appName: string): string {
   // Relative asset URLs (security/…): the page works behind a path prefix.
