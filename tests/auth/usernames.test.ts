@@ -3,28 +3,19 @@
 // goes straight to it); login reads a text with `@` as an email and anything else as a username.
 import { loadConfig, ConfigError } from '../../src/config';
 import { USERNAME_MESSAGES } from '../../src/auth/usernames';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { LOGIN, REGISTER } from '../support/operations';
-import { startTestService, TEST_AUTH_SECRET, TEST_JWT_KEY, TEST_WEBHOOK_SECRET, type GraphQLResponse, type TestService } from '../support/service';
+import { TEST_AUTH_SECRET, TEST_JWT_KEY, TEST_WEBHOOK_SECRET, type GraphQLResponse } from '../support/service';
+import { setupTestService } from '../support/setup';
 import { hasuraVerify } from '../support/hasura-jwt';
 
 const PASSWORD = 'a long enough password';
 
-let db: TestDatabase;
-let service: TestService;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db);
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
+const t = setupTestService();
 
 const register = (username: string, email: string) =>
-  service.gql<{ user_register: { id: number } }>(REGISTER, { arg: { username, email, password: PASSWORD } });
+  t.service.gql<{ user_register: { id: number } }>(REGISTER, { arg: { username, email, password: PASSWORD } });
 const login = (username: string, password = PASSWORD) =>
-  service.gql<{ user_login: { access: string } }>(LOGIN, { arg: { username, password } });
+  t.service.gql<{ user_login: { access: string } }>(LOGIN, { arg: { username, password } });
 const usernameErrors = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.fields?.username;
 const userIdOf = (access: string) => Number(hasuraVerify(access, { type: 'HS256', key: TEST_JWT_KEY }).variables['x-hasura-user-id']);
 
@@ -65,12 +56,12 @@ describe('a username', () => {
     const res = await register('renamer', 'renamer@example.com');
     const id = res.data!.user_register.id;
     for (const name of ['ann@example.com', 'ａｄｍｉｎ', '\u0430dmin', '']) {
-      await expect(service.services.db.pool.query('UPDATE users SET username = $1 WHERE id = $2', [name, id])).rejects.toMatchObject({
+      await expect(t.service.services.db.pool.query('UPDATE users SET username = $1 WHERE id = $2', [name, id])).rejects.toMatchObject({
         code: '23514',
         constraint: 'users_username_format',
       });
     }
-    await service.services.db.pool.query('UPDATE users SET username = $1 WHERE id = $2', ['renamed.ok', id]);
+    await t.service.services.db.pool.query('UPDATE users SET username = $1 WHERE id = $2', ['renamed.ok', id]);
     expect((await login('renamed.ok')).errors).toBeUndefined();
   });
 });

@@ -1,27 +1,17 @@
 // What a client gets wrong is logged quietly: no error-level line and no stack trace, so anyone
 // cannot fill the error log (and page an operator) at will. The client gets a precise code.
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { startTestService, type TestService } from '../support/service';
+import { setupTestService } from '../support/setup';
 
-let db: TestDatabase;
-let service: TestService;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startTestService(db);
-});
-afterAll(async () => {
-  await service.stop();
-  await db.drop();
-});
+const t = setupTestService();
 
-const parsed = () => service.logs.map((line) => JSON.parse(line) as { level: string; msg: string; err?: { stack?: string } });
+const parsed = () => t.service.logs.map((line) => JSON.parse(line) as { level: string; msg: string; err?: { stack?: string } });
 
 it.each([
   ['a persisted-query hash that does not match its query', 'application/json'],
   ['the same through the Express route (another content type)', 'application/json; charset=utf-8; x=1'],
 ])('%s: 400 BAD_REQUEST, logged below warn and without a stack', async (_, contentType) => {
-  const before = service.logs.length;
-  const res = await fetch(`${service.url}/graphql`, {
+  const before = t.service.logs.length;
+  const res = await fetch(`${t.service.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': contentType },
     body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }),
