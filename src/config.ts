@@ -225,6 +225,14 @@ const variables = z.object({
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
   GITHUB_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://github.com'),
+  SIGNIN_EMAIL_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000/signin-email'),
+  PASSWORDLESS_SIGNUP: boolean.default(false),
+  RATE_LIMIT_SIGNIN_EMAIL: rateLimit.default({ points: 5, duration: 3600 }),
+  RATE_LIMIT_SIGNIN_EMAIL_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
+  ANONYMOUS_USERS: boolean.default(false),
+  ANONYMOUS_ROLE: roleName.default('anonymous'),
+  ANONYMOUS_USER_TTL: duration(3600).default(30 * 86400),
+  RATE_LIMIT_ANONYMOUS_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
 });
 
 type Variables = z.infer<typeof variables>;
@@ -381,6 +389,11 @@ const schema = variables.transform((env, ctx) => {
       maxKeys: env.RATE_LIMIT_MAX_KEYS,
       /** Second-factor codes (TOTP or recovery) checked per account; a right one clears them. */
       mfaAttempt: env.RATE_LIMIT_MFA_ATTEMPT ?? undefined,
+      /** Sign-in emails asked for per address; over it the request is silently dropped. */
+      signinEmail: env.RATE_LIMIT_SIGNIN_EMAIL ?? undefined,
+      signinEmailPerClient: env.RATE_LIMIT_SIGNIN_EMAIL_PER_CLIENT ?? undefined,
+      /** Anonymous sign-ins per client address (with TRUST_PROXY); they also count as registrations. */
+      anonymousPerClient: env.RATE_LIMIT_ANONYMOUS_PER_CLIENT ?? undefined,
     },
     /** Passkeys: the relying party browsers see. */
     webauthn: {
@@ -390,6 +403,23 @@ const schema = variables.transform((env, ctx) => {
       rpName: env.WEBAUTHN_RP_NAME ?? env.APP_NAME,
       /** Exact origins of the pages that run the ceremonies. */
       origins,
+    },
+    /** Sign-in by an emailed link or code. */
+    passwordless: {
+      /**
+       * The app's page the link opens (`?token=…&email=…`); it sends both to
+       * user_signin_email_confirm. The default follows PASSWORD_RESET_URL's: the app in development.
+       */
+      url: env.SIGNIN_EMAIL_URL,
+      /** An unknown address gets an account when it confirms. */
+      signup: env.PASSWORDLESS_SIGNUP,
+    },
+    /** Anonymous users: try before signing up. */
+    anonymous: {
+      enabled: env.ANONYMOUS_USERS,
+      role: env.ANONYMOUS_ROLE,
+      /** Seconds without a sign-in or a refresh after which an anonymous user is deleted. */
+      ttl: env.ANONYMOUS_USER_TTL,
     },
   };
 });

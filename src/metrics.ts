@@ -18,6 +18,9 @@ export const RATE_LIMIT_NAMES = [
   'reset_attempt',
   'email_per_domain',
   'mfa_attempt',
+  'signin_email',
+  'signin_email_per_client',
+  'anonymous_per_client',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 

@@ -56,6 +56,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   });
   await apollo.start();
   services.limits.startSweeping((err) => logger.warn({ err }, 'could not delete expired rate-limit counters'));
+  services.anonymousUsers.startCleaning((err) => logger.warn({ err }, 'could not remove stale anonymous users'));
 
   const { http: settings } = config;
   const app = await createHttpApp({ logger, metrics: services.metrics, trustProxy: settings.trustProxy, corsOrigins: settings.corsOrigins });
@@ -76,6 +77,8 @@ export async function createServer(services: Services, logger: Logger): Promise<
     signIns: services.signIns,
     totp: services.totp,
     passkeys: services.passkeys,
+    emailSignIns: services.emailSignIns,
+    anonymousUsers: services.anonymousUsers,
   };
   registerRoutes(app, {
     apollo,
@@ -87,6 +90,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
         origin: { client: settings.trustProxy === false ? undefined : request.ip },
       }),
     deliveries: services.deliveries,
+    anonymousUsers: services.anonymousUsers,
     webhookSecret: config.events.webhookSecret,
     metrics: services.metrics,
     metricsToken: settings.metricsToken,
@@ -107,6 +111,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     if (settings.shutdownDelay > 0) logger.info({ seconds: settings.shutdownDelay }, 'draining: readiness is 503, connections are being closed');
     await drain.start();
     services.limits.stop();
+    services.anonymousUsers.stop();
     // Fastify stops accepting, answers new requests on open connections with 503, closes idle
     // connections and waits for the requests in flight; past the grace period they are cut.
     const cut = setTimeout(() => app.server.closeAllConnections(), settings.shutdownTimeout * 1000);

@@ -45,7 +45,8 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     });
     const services = createServices(config, db, clock, logger);
     const { adminCreated } = await bootstrap(db, services.hasher, services.policy, {
-      roles: config.roles.all,
+      // Anonymous users need their role to exist before the first one signs in.
+      roles: config.anonymous.enabled ? [...config.roles.all, config.anonymous.role] : config.roles.all,
       defaultRole: config.roles.default,
       admin: config.admin,
     });

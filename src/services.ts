@@ -2,6 +2,8 @@
 // database, the clock and the logger, and handed to the adapters (GraphQL, webhooks) explicitly.
 import { AccessTokens } from './auth/access-tokens';
 import { Accounts } from './auth/accounts';
+import { AnonymousUsers } from './auth/anonymous-users';
+import { EmailSignIns, SignInEmailSecrets } from './auth/email-sign-ins';
 import { PasswordChanges } from './auth/password-changes';
 import { PasswordPolicy } from './auth/password-policy';
 import { PasswordResets } from './auth/password-resets';
@@ -52,6 +54,10 @@ export interface Services {
   providerSignIns: ProviderSignIns;
   limits: RateLimits;
   metrics: Metrics;
+  /** Sign-in by an emailed link or code. */
+  emailSignIns: EmailSignIns;
+  /** Anonymous users: sign-in and clean-up. */
+  anonymousUsers: AnonymousUsers;
   /** Closed by the server's stop(). */
   mailer: Mailer;
   deliveries: EmailDeliveries;
@@ -111,6 +117,17 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     codeKey: keys.key('provider-signin-code'),
   });
 
+  const signInSecrets = new SignInEmailSecrets(keys.key('signin-email-token'), keys.key('signin-email-code'));
+  const emailSignIns = new EmailSignIns({
+    db,
+    clock,
+    limits,
+    secrets: signInSecrets,
+    signIns,
+    options: { signup: config.passwordless.signup, defaultRole: config.roles.default },
+  });
+  const anonymousUsers = new AnonymousUsers({ db, clock, limits, signIns, options: config.anonymous });
+
   // Templates first: a broken override stops start-up before anything is listening.
   const templates = EmailTemplates.load(config.email.templatesDir);
   if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
@@ -136,6 +153,8 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     appName: config.email.appName,
     emailFrom: config.email.from,
     passwordResetUrl: config.passwords.resetUrl,
+    signInSecrets,
+    signInEmailUrl: config.passwordless.url,
   });
   return {
     config,
@@ -156,6 +175,8 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     providerSignIns,
     limits,
     metrics,
+    emailSignIns,
+    anonymousUsers,
     mailer,
     deliveries,
   };

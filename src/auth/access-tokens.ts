@@ -15,12 +15,16 @@ export interface TokenSubject {
   sessionId: string;
   /** The factors the sign-in proved (RFC 8176 names: pwd, otp, …); password sign-ins when unset. */
   amr?: readonly string[];
+  /** An anonymous user (user_signin_anonymous), not yet upgraded by user_register. */
+  anonymous?: boolean;
 }
 
 export interface HasuraClaims {
   'x-hasura-allowed-roles': string[];
   'x-hasura-default-role': string;
   'x-hasura-user-id': string;
+  /** In every token, so a Hasura permission may always compare it ("true" or "false"). */
+  'x-hasura-user-is-anonymous': 'true' | 'false';
 }
 
 export interface AccessTokenPayload {
@@ -72,6 +76,7 @@ export class AccessTokens {
       'x-hasura-allowed-roles': [subject.role],
       'x-hasura-default-role': subject.role,
       'x-hasura-user-id': String(subject.userId),
+      'x-hasura-user-is-anonymous': subject.anonymous ? 'true' : 'false',
     };
     const payload: AccessTokenPayload = {
       sub: String(subject.userId),

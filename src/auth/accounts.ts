@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
-import { uniqueViolation } from '../db/database';
+import { TRANSACTION_OPTIONS, uniqueViolation } from '../db/database';
+import { ANONYMOUS_EMAIL_DOMAIN } from './anonymous-users';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
@@ -26,6 +27,17 @@ export interface RegisteredUser {
 export interface RefreshedTokens {
   access: string;
   refresh: string | undefined;
+}
+
+/** Two registrations racing for one name: the unique index decides, the loser hears which field. */
+function takenError(error: unknown): unknown {
+  const violation = uniqueViolation(error);
+  if (!violation) return error;
+  return new InvalidInputError(
+    violation.fields.some((field) => field.includes('email'))
+      ? { email: ['A user with that email already exists.'] }
+      : { username: ['A user with that username already exists.'] },
+  );
 }
 
 export const MAX_EMAIL_LENGTH = 254;
@@ -92,10 +104,21 @@ export class Accounts {
     this.signIns = signIns;
   }
 
-  async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
+  /**
+   * A new account, or — `anonymousUserId`, the caller of an anonymous user's access token — that
+   * anonymous user made a full account in place: the same id, so every app row that references it
+   * stays its own.
+   */
+  async register(
+    input: { username: string; email: string; password: string },
+    origin: RequestOrigin = {},
+    anonymousUserId?: number,
+  ): Promise<RegisteredUser> {
     const fields: FieldErrors = {};
     const name = validateField(fields, 'username', username, input.username);
     const address = validateField(fields, 'email', email, input.email);
+    // The placeholder domain of anonymous users (src/auth/anonymous-users.ts): never a real address.
+    if (address?.toLowerCase().endsWith(`@${ANONYMOUS_EMAIL_DOMAIN}`)) fields.email = ['Enter a valid email address.'];
     const reasons = await this.policy.check(input.password, { username: input.username, email: input.email });
     if (reasons.length) fields.password = reasons;
     if (!name || !address || Object.keys(fields).length) throw new InvalidInputError(fields);
@@ -103,6 +126,9 @@ export class Accounts {
     // Counted before the (deliberately slow) hash, so a flood of sign-ups costs no CPU.
     await this.limits.registration(origin);
     const passwordHash = await this.hasher.hash(input.password);
+    if (anonymousUserId !== undefined && (await this.isAnonymous(anonymousUserId))) {
+      return this.upgrade(anonymousUserId, { username: name, email: address, passwordHash });
+    }
     let user;
     try {
       user = await this.db.prisma.user.create({
@@ -119,16 +145,44 @@ export class Accounts {
         select: { id: true, username: true, email: true, roleId: true },
       });
     } catch (error) {
-      // Two registrations racing for one name: the unique index decides, the loser hears which field.
-      const violation = uniqueViolation(error);
-      if (!violation) throw error;
-      throw new InvalidInputError(
-        violation.fields.some((field) => field.includes('email'))
-          ? { email: ['A user with that email already exists.'] }
-          : { username: ['A user with that username already exists.'] },
-      );
+      throw takenError(error);
     }
     // A new account has no second factor yet: straight past the gate.
+    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
+    return { id: user.id, username: user.username, email: user.email, tokens };
+  }
+
+  private async isAnonymous(userId: number): Promise<boolean> {
+    const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { isAnonymous: true, isActive: true } });
+    return user?.isAnonymous === true && user.isActive;
+  }
+
+  /**
+   * The anonymous user becomes a full account with the default role. Its anonymous sessions end
+   * (their tokens say anonymous; a refresh would be refused for the role change anyway) and a new
+   * session starts, whose tokens no longer carry the anonymous claim. The welcome email is not
+   * sent: Hasura's trigger fires on INSERT only.
+   */
+  private async upgrade(userId: number, account: { username: string; email: string; passwordHash: string }): Promise<RegisteredUser> {
+    const now = this.clock.now();
+    let user;
+    try {
+      user = await this.db.prisma.$transaction(async (tx) => {
+        // Only while still anonymous: of two concurrent upgrades one wins; the other registers anew below.
+        const updated = await tx.user.updateMany({
+          where: { id: userId, isAnonymous: true, isActive: true },
+          data: { ...account, isAnonymous: false, passwordChangedAt: now },
+        });
+        if (updated.count !== 1) return undefined;
+        const role = await tx.role.findUniqueOrThrow({ where: { name: this.defaultRole }, select: { id: true } });
+        await tx.user.update({ where: { id: userId }, data: { roleId: role.id } });
+        await this.sessions.endAll(userId, 'role_change', undefined, tx);
+        return tx.user.findUniqueOrThrow({ where: { id: userId }, select: { id: true, username: true, email: true, roleId: true } });
+      }, TRANSACTION_OPTIONS);
+    } catch (error) {
+      throw takenError(error);
+    }
+    if (!user) throw new UnauthenticatedError('This anonymous user was already upgraded or removed: sign in again.');
     const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
     return { id: user.id, username: user.username, email: user.email, tokens };
   }

@@ -113,7 +113,7 @@ export class PasswordResets {
       await this.db.prisma.$executeRaw`
         WITH u AS (
           SELECT u.id FROM users u
-           WHERE u.email = ${address}::citext AND u.is_active
+           WHERE u.email = ${address}::citext AND u.is_active AND NOT u.is_anonymous
              AND NOT EXISTS (SELECT 1 FROM password_reset_requests r
                               WHERE r.user_id = u.id AND r.used_at IS NULL AND r.created_at > ${recentSince})
         ), retired AS (

@@ -143,6 +143,9 @@ export class RateLimits {
       reset_attempt: config.resetAttempt,
       email_per_domain: config.emailPerDomain,
       mfa_attempt: config.mfaAttempt,
+      signin_email: config.signinEmail,
+      signin_email_per_client: config.signinEmailPerClient,
+      anonymous_per_client: config.anonymousPerClient,
     };
     for (const [name, limit] of Object.entries(settings) as [RateLimitName, RateLimit | undefined][]) {
       if (limit) this.limits[name] = new Limit(name, limit, db.pool, onHit);
@@ -228,6 +231,27 @@ export class RateLimits {
 
   async mfaSucceeded(userId: number): Promise<void> {
     await this.limits.mfa_attempt?.clear(this.keyOf(`user:${userId}`));
+  }
+
+  /**
+   * Before a sign-in email request is recorded. `false`: over a limit — record nothing, send
+   * nothing, answer as for an accepted request (as resetRequest does).
+   */
+  async signinEmailRequest(email: string, origin: RequestOrigin = {}): Promise<boolean> {
+    if ((await this.limits.signin_email?.consume(this.textKey(email))) !== undefined) return false;
+    const client = this.clientKey(origin);
+    if (client && (await this.limits.signin_email_per_client?.consume(client)) !== undefined) return false;
+    return true;
+  }
+
+  /**
+   * Before an anonymous user is made: per client (only known with TRUST_PROXY), then against
+   * everyone's registrations, since each one is a new account. Throws TOO_MANY_REQUESTS.
+   */
+  async anonymousSignIn(origin: RequestOrigin = {}): Promise<void> {
+    const client = this.clientKey(origin);
+    if (client) await this.limits.anonymous_per_client?.enforce(client);
+    await this.limits.register?.enforce(EVERYONE);
   }
 
   /** Deletes expired counters every minute until `stop`; they are dead weight, not state. */

@@ -60,6 +60,7 @@ export interface TokenRow {
   is_active: boolean;
   role_id: number;
   role: string;
+  is_anonymous: boolean;
   /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
   amr: string[] | null;
 }
@@ -68,7 +69,7 @@ export interface TokenRow {
 export const FIND_TOKEN = statement<[tokenHash: string], TokenRow>(
   'sessions.find_token',
   `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
-          u.id AS user_id, u.username, u.email, u.is_active, u.role_id, r.name AS role
+          u.id AS user_id, u.username, u.email, u.is_active, u.is_anonymous, u.role_id, r.name AS role
      FROM refresh_tokens rt
      JOIN sessions s ON s.id = rt.session_id
      JOIN users u ON u.id = s.user_id
@@ -164,6 +165,7 @@ export class Sessions {
       role: row.role,
       sessionId: row.session_id,
       amr: row.amr ?? ['pwd'],
+      anonymous: row.is_anonymous,
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 

@@ -22,6 +22,8 @@ export interface SignInUser {
   email: string;
   roleId: number;
   role: string;
+  /** An anonymous user: its tokens say so (x-hasura-user-is-anonymous). */
+  anonymous?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export class SignIns {
       role: user.role,
       sessionId: session.sessionId,
       amr,
+      anonymous: user.anonymous ?? false,
     });
     return { access, refresh: session.refreshToken };
   }
@@ -118,10 +121,10 @@ export class SignIns {
   async activeUser(userId: number): Promise<SignInUser | undefined> {
     const user = await this.db.prisma.user.findUnique({
       where: { id: userId },
-      select: { id: true, username: true, email: true, roleId: true, isActive: true, role: { select: { name: true } } },
+      select: { id: true, username: true, email: true, roleId: true, isActive: true, isAnonymous: true, role: { select: { name: true } } },
     });
     if (!user?.isActive) return undefined;
-    return { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name };
+    return { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name, anonymous: user.isAnonymous };
   }
 
   private hasSecondFactor(userId: number): Promise<boolean> {

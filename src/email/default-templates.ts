@@ -74,4 +74,37 @@ If you did not ask for this, ignore this email: your password stays as it is.
 <p style="color:#6e6e73;font-size:14px;">If you did not ask for this, ignore this email: your password stays as it is.</p>
 <p style="color:#6e6e73;font-size:14px;">{{app_name}}</p>`,
   ),
+
+  'signin-email.subject.txt': 'Your {{app_name}} sign-in link',
+
+  'signin-email.txt': `Hello,
+
+someone (hopefully you) asked to sign in to {{app_name}} with this email address ({{email}}).
+Open this link to sign in:
+
+{{signin_link}}
+
+Or enter this code: {{code}}
+
+The link and the code are valid for {{valid_for}} and work only once.
+
+If you did not ask for this, ignore this email: nobody can sign in without it.
+
+-- 
+{{app_name}}
+`,
+
+  'signin-email.html': htmlPage(
+    'Your {{app_name}} sign-in link',
+    `<h1 style="font-size:22px;margin:0 0 16px;">Sign in to {{app_name}}</h1>
+<p>Hello,</p>
+<p>someone (hopefully you) asked to sign in to {{app_name}} with this email address ({{email}}).</p>
+<p style="margin:24px 0;"><a href="{{signin_link}}" style="display:inline-block;background:#0a66c2;color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">Sign in</a></p>
+<p>Or enter this code:</p>
+<p style="font-size:28px;letter-spacing:6px;font-weight:600;margin:8px 0 24px;">{{code}}</p>
+<p>The link and the code are valid for {{valid_for}} and work only once. If the button does not work, copy this address into your browser:</p>
+<p style="word-break:break-all;font-size:14px;"><a href="{{signin_link}}">{{signin_link}}</a></p>
+<p style="color:#6e6e73;font-size:14px;">If you did not ask for this, ignore this email: nobody can sign in without it.</p>
+<p style="color:#6e6e73;font-size:14px;">{{app_name}}</p>`,
+  ),
 };

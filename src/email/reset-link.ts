@@ -1,4 +1,4 @@
-// The link of a password-reset email: PASSWORD_RESET_URL with `token` and `email`
+// The link of a password-reset (or sign-in) email: PASSWORD_RESET_URL (SIGNIN_EMAIL_URL) with `token` and `email`
 // added to its query, URL-encoded. Built from configuration only, never from request headers, so
 // a forged Host header cannot point a reset link elsewhere. Query parameters the operator put in
 // PASSWORD_RESET_URL are kept.

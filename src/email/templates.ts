@@ -8,6 +8,7 @@
 //
 //   welcome.subject.txt         welcome.txt         welcome.html
 //   password-reset.subject.txt  password-reset.txt  password-reset.html
+//   signin-email.subject.txt    signin-email.txt    signin-email.html
 //
 // Syntax: `{{name}}` (spaces inside the braces allowed). In .html files every value is HTML-escaped;
 // in .txt files values are inserted as they are; a subject is trimmed and kept to one line.
@@ -24,6 +25,7 @@ import { DEFAULT_TEMPLATES } from './default-templates';
 export const TEMPLATE_VARIABLES = {
   welcome: ['app_name', 'username', 'email'],
   'password-reset': ['app_name', 'username', 'email', 'reset_link', 'valid_for', 'expires_at'],
+  'signin-email': ['app_name', 'email', 'signin_link', 'code', 'valid_for'],
 } as const;
 
 /** Values the registering party chooses: never in a subject, inert in bodies. */

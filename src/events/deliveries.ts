@@ -7,6 +7,7 @@
 // (or forged, by anyone holding the webhook secret), so flags, activity, expiry and the address
 // come from the database, and the reset token is derived from the stored row, never from the payload.
 import type { RateLimits } from '../auth/rate-limits';
+import type { SignInEmailSecrets } from '../auth/email-sign-ins';
 import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
@@ -24,6 +25,8 @@ export type SkipReason =
   | 'request_missing'
   | 'request_used'
   | 'request_expired'
+  /** An anonymous user has no address: nothing is ever sent to it. */
+  | 'user_anonymous'
   /** RATE_LIMIT_EMAIL_PER_DOMAIN: too many emails to the recipient's domain this hour. */
   | 'domain_limit';
 
@@ -41,6 +44,10 @@ export interface EmailDeliveriesDependencies {
   mailer: Mailer;
   templates: EmailTemplates;
   resetTokens: RowTokens;
+  /** Derives a sign-in request's link token and code. */
+  signInSecrets: SignInEmailSecrets;
+  /** SIGNIN_EMAIL_URL. */
+  signInEmailUrl: string;
   /** The per-recipient-domain cap on emails. */
   limits: Pick<RateLimits, 'emailTo'>;
   clock: Clock;
@@ -88,11 +95,12 @@ export class EmailDeliveries {
       load: async () =>
         (await this.options.db.prisma.user.findUnique({
           where: { id: userId },
-          select: { id: true, username: true, email: true, isActive: true, registrationSent: true, createdAt: true },
+          select: { id: true, username: true, email: true, isActive: true, isAnonymous: true, registrationSent: true, createdAt: true },
         })) ?? undefined,
       missing: 'user_missing',
       check: (user) => {
         if (user.registrationSent) return { status: 'already_sent' };
+        if (user.isAnonymous) return { status: 'skipped', reason: 'user_anonymous' };
         if (!user.isActive) return { status: 'skipped', reason: 'user_inactive' };
         return undefined;
       },
@@ -155,6 +163,57 @@ export class EmailDeliveries {
       },
       markSent: (request) =>
         this.options.db.prisma.passwordResetRequest.updateMany({ where: { id: request.id }, data: { resetSent: true } }),
+    });
+  }
+
+  /**
+   * The email of sign-in request `requestId`: the link and the code, both derived from the row.
+   * Sent to the account's address, or for a signup request (no account yet) to the address asked
+   * for; sets signin_email_requests.email_sent once accepted.
+   */
+  signInEmail(requestId: string): Promise<DeliveryOutcome> {
+    return this.deliver({
+      kind: 'signin-email',
+      key: `signin-email:${requestId}`,
+      ids: { requestId },
+      load: async () =>
+        (await this.options.db.prisma.signInEmailRequest.findUnique({
+          where: { id: requestId },
+          select: {
+            id: true,
+            email: true,
+            expiresAt: true,
+            usedAt: true,
+            emailSent: true,
+            user: { select: { email: true, isActive: true, isAnonymous: true } },
+          },
+        })) ?? undefined,
+      missing: 'request_missing',
+      check: (request) => {
+        if (request.emailSent) return { status: 'already_sent' };
+        if (request.user?.isAnonymous) return { status: 'skipped', reason: 'user_anonymous' };
+        if (request.user && !request.user.isActive) return { status: 'skipped', reason: 'user_inactive' };
+        if (request.usedAt) return { status: 'skipped', reason: 'request_used' };
+        if (request.expiresAt.getTime() <= this.options.clock.now().getTime()) return { status: 'skipped', reason: 'request_expired' };
+        return undefined;
+      },
+      compose: (request) => {
+        const email = request.user?.email ?? request.email;
+        const remaining = (request.expiresAt.getTime() - this.options.clock.now().getTime()) / 1000;
+        return {
+          to: email,
+          ...this.options.templates.render('signin-email', {
+            app_name: this.options.appName,
+            email,
+            signin_link: passwordResetLink(this.options.signInEmailUrl, this.options.signInSecrets.tokenFor(request.id), email),
+            code: this.options.signInSecrets.codeFor(request.id),
+            valid_for: describeDuration(remaining),
+          }),
+          messageId: this.messageId(`signin-email.${request.id}`),
+        };
+      },
+      markSent: (request) =>
+        this.options.db.prisma.signInEmailRequest.updateMany({ where: { id: request.id }, data: { emailSent: true } }),
     });
   }
 

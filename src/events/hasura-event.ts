@@ -113,3 +113,14 @@ export const PASSWORD_RESET_REQUESTED: TriggerSpec<PasswordResetRequestedRow> = 
     user_id: z.number().int().positive(),
   }),
 };
+
+export interface SignInEmailRequestedRow {
+  id: string;
+}
+
+/** INSERT into public.signin_email_requests → the sign-in email (link and code). */
+export const SIGNIN_EMAIL_REQUESTED: TriggerSpec<SignInEmailRequestedRow> = {
+  name: 'signin_email_requested',
+  table: { schema: 'public', name: 'signin_email_requests' },
+  row: z.object({ id: z.guid() }),
+};

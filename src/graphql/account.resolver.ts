@@ -6,9 +6,12 @@ import { LogoutStatus, User, UserAccessToken, UserToken } from './types';
 
 @Resolver()
 export class AccountResolver {
-  @Mutation(() => User, { description: 'Creates an account with the default role and signs it in.' })
-  user_register(@Arg('arg', () => UserRegister) arg: UserRegister, @Ctx() { services, origin }: Context): Promise<User> {
-    return services.accounts.register(arg, origin);
+  @Mutation(() => User, {
+    description: "Creates an account with the default role and signs it in. With an anonymous user's access token, makes that user (same id) the account.",
+  })
+  user_register(@Arg('arg', () => UserRegister) arg: UserRegister, @Ctx() context: Context): Promise<User> {
+    const caller = context.callerIfAny();
+    return context.services.accounts.register(arg, context.origin, caller?.userId);
   }
 
   @Query(() => UserToken, { description: 'Signs in with a username or email and a password; starts a session.' })

@@ -8,7 +8,10 @@ import type { Services } from '../services';
  * What resolvers may call: the domain's rules, never the database, the clock, the configuration or
  * the mailer behind them. A resolver that needs another domain service adds its name here.
  */
-export type DomainServices = Pick<Services, 'accounts' | 'passwordChanges' | 'passwordResets' | 'signIns' | 'totp' | 'passkeys' | 'providerSignIns'>;
+export type DomainServices = Pick<
+  Services,
+  'accounts' | 'passwordChanges' | 'passwordResets' | 'signIns' | 'totp' | 'passkeys' | 'providerSignIns' | 'emailSignIns' | 'anonymousUsers'
+>;
 
 export interface Context {
   services: DomainServices;
@@ -18,6 +21,8 @@ export interface Context {
    * callers, so anyone can claim any user id there.
    */
   caller(): Caller;
+  /** The caller when the request carries an Authorization header (verified: a bad one is UNAUTHENTICATED); else undefined. */
+  callerIfAny(): Caller | undefined;
   /** What the request log line says about this request. */
   notes: RequestNotes;
   /** The client's address, for per-client rate limits; set only with TRUST_PROXY. */
@@ -33,16 +38,18 @@ export interface ContextRequest {
 
 export function createContext(services: DomainServices, tokens: Pick<AccessTokens, 'verify'>, request: ContextRequest): Context {
   let caller: Caller | undefined;
+  const verifiedCaller = (): Caller => {
+    if (caller) return caller;
+    const token = bearerToken(request.authorization);
+    if (!token) throw new UnauthenticatedError('This operation needs an access token: Authorization: Bearer <access token>.');
+    caller = tokens.verify(token);
+    return caller;
+  };
   return {
     services,
     notes: request.notes,
     origin: request.origin,
-    caller() {
-      if (caller) return caller;
-      const token = bearerToken(request.authorization);
-      if (!token) throw new UnauthenticatedError('This operation needs an access token: Authorization: Bearer <access token>.');
-      caller = tokens.verify(token);
-      return caller;
-    },
+    caller: verifiedCaller,
+    callerIfAny: () => (request.authorization === undefined ? undefined : verifiedCaller()),
   };
 }

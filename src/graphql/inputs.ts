@@ -119,3 +119,18 @@ export class PasskeySigninOptions {
   @Field(() => String, { nullable: true, description: "The username or email; leave it out (or empty) to let the browser offer the site's passkeys." })
   username?: string | null;
 }
+
+@InputType('UserEmail')
+export class UserEmail {
+  @Field()
+  email!: string;
+}
+
+@InputType('UserEmailToken')
+export class UserEmailToken {
+  @Field()
+  email!: string;
+
+  @Field({ description: 'The token of the emailed link, or the code the email shows.' })
+  token!: string;
+}

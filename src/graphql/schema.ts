@@ -5,12 +5,13 @@ import { authChecker } from './auth-checker';
 import { MfaResolver } from './mfa.resolver';
 import { PasskeyResolver } from './passkey.resolver';
 import { PasswordResolver } from './password.resolver';
+import { PasswordlessResolver } from './passwordless.resolver';
 import { ProviderResolver } from './provider.resolver';
 import { SampleResolver } from './sample.resolver';
 
 export function buildAuthSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver],
+    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver, PasswordlessResolver],
     authChecker,
     // Input rules live in the domain, which reports every bad field at once.
     validate: false,

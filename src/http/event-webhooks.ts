@@ -1,5 +1,6 @@
-// The REST face for Hasura event triggers: POST /events/user_registered and
-// POST /events/password_reset_requested. Thin adapters: check the secret, check the payload, call
+// The REST face for Hasura event triggers: POST /events/user_registered,
+// POST /events/password_reset_requested and POST /events/signin_email_requested, and for a Hasura
+// cron trigger, POST /events/anonymous_users_cleanup. Thin adapters: check the secret, check the payload, call
 // the deliveries, translate the outcome into the answers Hasura acts on:
 //   200 {"status":"sent"|"already_sent"|"skipped"}  delivered; Hasura stops
 //   400 not a Hasura event for this trigger          (Hasura retries per retry_conf, uselessly)
@@ -7,10 +8,12 @@
 //   503 + Retry-After when the mail server fails     Hasura retries after Retry-After seconds
 import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
 import { MailDeliveryError } from '../email/mailer';
+import type { AnonymousUsers } from '../auth/anonymous-users';
 import type { DeliveryOutcome, EmailDeliveries } from '../events/deliveries';
 import {
   hasuraEventParser,
   PASSWORD_RESET_REQUESTED,
+  SIGNIN_EMAIL_REQUESTED,
   USER_REGISTERED,
   type HasuraEvent,
   type TriggerSpec,
@@ -24,12 +27,14 @@ export const EVENT_MAX_BODY_BYTES = 64 * 1024;
 
 export interface EventWebhooksOptions {
   deliveries: EmailDeliveries;
+  /** The clean-up a Hasura cron trigger may call (POST /events/anonymous_users_cleanup). */
+  anonymousUsers: Pick<AnonymousUsers, 'removeStale'>;
   webhookSecret: string;
   logger: Logger;
 }
 
 /** Registers the webhooks under /events, in a scope of their own (the secret check is theirs alone). */
-export function eventWebhooks(app: FastifyInstance, { deliveries, webhookSecret, logger }: EventWebhooksOptions): void {
+export function eventWebhooks(app: FastifyInstance, { deliveries, anonymousUsers, webhookSecret, logger }: EventWebhooksOptions): void {
   void app.register(
     async (scope) => {
       // The secret is checked before the body is even read: strangers learn nothing about the format.
@@ -49,6 +54,15 @@ export function eventWebhooks(app: FastifyInstance, { deliveries, webhookSecret,
       };
       route(USER_REGISTERED, (event) => deliveries.welcome(event.row.id));
       route(PASSWORD_RESET_REQUESTED, (event) => deliveries.passwordReset(event.row.id));
+      route(SIGNIN_EMAIL_REQUESTED, (event) => deliveries.signInEmail(event.row.id));
+      // A Hasura cron trigger's call: its body (scheduled_time, payload…) says nothing the clean-up
+      // needs, so it is not read; the secret is what matters. Idempotent, as retries require.
+      scope.post('/anonymous_users_cleanup', { bodyLimit: EVENT_MAX_BODY_BYTES, config: { answerBodyError: answerEventBodyError } }, async (request, reply) => {
+        request.notes.operation = 'anonymous_users_cleanup';
+        const removed = await anonymousUsers.removeStale();
+        logger.info({ removed }, 'removed stale anonymous users');
+        return reply.send({ status: 'OK', removed });
+      });
     },
     { prefix: '/events' },
   );

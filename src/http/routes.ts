@@ -3,6 +3,7 @@
 // To add one: write its handler beside this file, and register it below.
 import type { ApolloServer } from '@apollo/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AnonymousUsers } from '../auth/anonymous-users';
 import type { EmailDeliveries } from '../events/deliveries';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
@@ -21,6 +22,7 @@ export interface RouteDependencies {
   /** The GraphQL context of a request. */
   context: (request: FastifyRequest) => Promise<Context>;
   deliveries: EmailDeliveries;
+  anonymousUsers: AnonymousUsers;
   webhookSecret: string;
   metrics: Metrics;
   /** When set, GET /metrics needs it as a bearer token. */
@@ -43,7 +45,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   if (deps.serveMetrics) app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
 
   // POST /events/user_registered, POST /events/password_reset_requested
-  eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });
+  eventWebhooks(app, { deliveries: deps.deliveries, anonymousUsers: deps.anonymousUsers, webhookSecret: deps.webhookSecret, logger: deps.logger });
 
   // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
   providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
