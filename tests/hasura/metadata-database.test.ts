@@ -46,14 +46,19 @@ const PRIVATE_TABLES = [
   'provider_sign_in_requests',
   'provider_sign_in_codes',
 ];
-const ROLES = ['public', 'user', 'manager'];
+const ROLES = ['public', 'user', 'manager', 'anonymous'];
 /** The webhook routes the service serves (README, Events), by trigger name. */
 const WEBHOOKS: Record<string, { path: string; table: string }> = {
   user_registered: { path: '/events/user_registered', table: 'users' },
   password_reset_requested: { path: '/events/password_reset_requested', table: 'password_reset_requests' },
+  signin_email_requested: { path: '/events/signin_email_requested', table: 'signin_email_requests' },
 };
 /** The row fields each webhook reads from `event.data.new`. */
-const WEBHOOK_NEEDS: Record<string, string[]> = { user_registered: ['id', 'username', 'email'], password_reset_requested: ['id', 'user_id'] };
+const WEBHOOK_NEEDS: Record<string, string[]> = {
+  user_registered: ['id', 'username', 'email'],
+  password_reset_requested: ['id', 'user_id'],
+  signin_email_requested: ['id'],
+};
 
 let db: TestDatabase;
 /** table -> its columns, as the migrations created them. */
@@ -244,7 +249,7 @@ describe('permissions', () => {
 });
 
 describe('event triggers', () => {
-  it('are exactly the service’s two webhooks, each on its table', () => {
+  it('are exactly the service’s webhooks, each on its table', () => {
     expect(triggers().map((t) => [t.name, t.table]).sort()).toEqual(Object.entries(WEBHOOKS).map(([name, w]) => [name, w.table]).sort());
   });
 
@@ -310,7 +315,9 @@ describe('the service serves every trigger', () => {
           ? userId
           : (
               await service.services.db.pool.query<{ id: string }>(
-                "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
+                tableName === 'signin_email_requests'
+                  ? "INSERT INTO signin_email_requests (id, user_id, email, expires_at) VALUES (gen_random_uuid(), $1, 'x@example.com', now() + interval '10 minutes') RETURNING id"
+                  : "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
                 [userId],
               )
             ).rows[0]!.id;

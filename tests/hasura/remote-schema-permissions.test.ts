@@ -17,7 +17,10 @@ const PUBLIC_FIELDS = [
   'Mutation.user_password_reset',
   'Mutation.user_password_reset_confirm',
   'Mutation.user_register',
+  'Mutation.user_signin_anonymous',
   'Mutation.user_signin_code',
+  'Mutation.user_signin_email',
+  'Mutation.user_signin_email_confirm',
   'Mutation.user_signin_idtoken',
   'Query.user_login',
   'Query.user_password_reset_validate',
@@ -62,11 +65,11 @@ describe('the auth remote schema', () => {
     expect(definition.customization ?? {}).toEqual({});
   });
 
-  it('grants exactly the roles public, user and manager (admin sees everything anyway)', () => {
-    expect(auth().permissions?.map((p) => p.role).sort()).toEqual(['manager', 'public', 'user']);
+  it('grants exactly the roles public, user, manager and anonymous (admin sees everything anyway)', () => {
+    expect(auth().permissions?.map((p) => p.role).sort()).toEqual(['anonymous', 'manager', 'public', 'user']);
   });
 
-  it.each(['public', 'user', 'manager'])("%s's schema is a subset of the served schema, as Hasura checks it", (role) => {
+  it.each(['public', 'user', 'manager', 'anonymous'])("%s's schema is a subset of the served schema, as Hasura checks it", (role) => {
     expect(validateRoleSchema(permission(role), upstream).errors).toEqual([]);
   });
 
@@ -77,6 +80,18 @@ describe('the auth remote schema', () => {
   it('lets users and managers also change their password, manage their second factors and passkeys, and call action_sample', () => {
     expect(validateRoleSchema(permission('user'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
     expect(validateRoleSchema(permission('manager'), upstream).rootFields).toEqual(SIGNED_IN_FIELDS);
+  });
+
+  it('lets anonymous users upgrade with user_register, sign in to an account, refresh, log out and call action_sample — nothing more', () => {
+    expect(validateRoleSchema(permission('anonymous'), upstream).rootFields).toEqual([
+      'Mutation.action_sample',
+      'Mutation.user_logout',
+      'Mutation.user_register',
+      'Mutation.user_signin_email',
+      'Mutation.user_signin_email_confirm',
+      'Query.user_login',
+      'Query.user_refresh',
+    ]);
   });
 
   it('covers every root field the service serves', () => {

@@ -68,4 +68,16 @@ input UserSigninCode    { code: String! }
 input UserSigninIdToken { provider: String!  id_token: String!  nonce: String }
 `;
 
-export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL + PROVIDERS_SDL;
+// Part two, passwordless and anonymous sign-in. The inputs UserEmail and UserEmailToken are the
+// shared ones of part two.
+const PASSWORDLESS_SDL = /* GraphQL */ `
+extend type Mutation {
+  user_signin_email(arg: UserEmail!): OperationStatus!
+  user_signin_email_confirm(arg: UserEmailToken!): UserToken!
+  user_signin_anonymous: UserToken!
+}
+input UserEmail      { email: String! }
+input UserEmailToken { email: String!  token: String! }
+`;
+
+export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL + PROVIDERS_SDL + PASSWORDLESS_SDL;

@@ -13,11 +13,15 @@ export const USER_REGISTERED_COLUMNS = ['id', 'username', 'email', 'is_active', 
 /** The insert columns of the password_reset_requested trigger: the whole row, which holds no secret. */
 export const PASSWORD_RESET_REQUESTED_COLUMNS = ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'reset_sent'];
 
-export type TriggerName = 'user_registered' | 'password_reset_requested';
+/** The payload columns of the signin_email_requested trigger: the row less the address. */
+export const SIGNIN_EMAIL_REQUESTED_COLUMNS = ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'email_sent'];
+
+export type TriggerName = 'user_registered' | 'password_reset_requested' | 'signin_email_requested';
 
 const TABLES: Record<TriggerName, { table: string; columns: string[] }> = {
   user_registered: { table: 'users', columns: USER_REGISTERED_COLUMNS },
   password_reset_requested: { table: 'password_reset_requests', columns: PASSWORD_RESET_REQUESTED_COLUMNS },
+  signin_email_requested: { table: 'signin_email_requests', columns: SIGNIN_EMAIL_REQUESTED_COLUMNS },
 };
 
 export interface HasuraEventPayload {
