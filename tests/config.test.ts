@@ -151,6 +151,9 @@ describe('operations settings', () => {
       emailPerDomain: { points: 200, duration: 3600 },
       maxKeys: 100_000,
       mfaAttempt: { points: 5, duration: 900 },
+      signinEmail: { points: 5, duration: 3600 },
+      signinEmailPerClient: { points: 20, duration: 3600 },
+      anonymousPerClient: { points: 20, duration: 3600 },
     });
     expect(load(PRODUCTION).http.corsOrigins).toEqual([]);
     expect(load({ NODE_ENV: 'test' }).http.corsOrigins).toEqual([]);

@@ -80,11 +80,14 @@ describe('operator templates from EMAIL_TEMPLATES_DIR', () => {
     expect(() => EmailTemplates.load(path.join(os.tmpdir(), 'no-such-template-dir-4711'))).toThrow(TemplateError);
   });
 
-  it('are six files, two per part of each email', () => {
+  it('are three files per email: subject, text and HTML', () => {
     expect([...TEMPLATE_FILES].sort()).toEqual([
       'password-reset.html',
       'password-reset.subject.txt',
       'password-reset.txt',
+      'signin-email.html',
+      'signin-email.subject.txt',
+      'signin-email.txt',
       'welcome.html',
       'welcome.subject.txt',
       'welcome.txt',

@@ -26,6 +26,16 @@ export type PasskeySigninOptions = {
   username?: string | null | undefined;
 };
 
+export type UserEmail = {
+  email: string;
+};
+
+export type UserEmailToken = {
+  email: string;
+  /** The token of the emailed link, or the code the email shows. */
+  token: string;
+};
+
 export type UserLogin = {
   password: string;
   /** The username or the email, in any letter case. */
@@ -192,6 +202,25 @@ export type ResetConfirmMutationVariables = Exact<{
 
 export type ResetConfirmMutation = { user_password_reset_confirm: { status: string } };
 
+export type SigninEmailMutationVariables = Exact<{
+  arg: UserEmail;
+}>;
+
+
+export type SigninEmailMutation = { user_signin_email: { status: string } };
+
+export type SigninEmailConfirmMutationVariables = Exact<{
+  arg: UserEmailToken;
+}>;
+
+
+export type SigninEmailConfirmMutation = { user_signin_email_confirm: { access: string, refresh: string } };
+
+export type SigninAnonymousMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SigninAnonymousMutation = { user_signin_anonymous: { access: string, refresh: string } };
+
 export type SigninCodeMutationVariables = Exact<{
   arg: UserSigninCode;
 }>;
@@ -230,6 +259,9 @@ export const ChangePasswordDocument = {"kind":"Document","definitions":[{"kind":
 export const ResetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Reset"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetEmail"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetMutation, ResetMutationVariables>;
 export const ResetValidateDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ResetValidate"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetValidate"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset_validate"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetValidateQuery, ResetValidateQueryVariables>;
 export const ResetConfirmDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ResetConfirm"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserResetConfirm"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_password_reset_confirm"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ResetConfirmMutation, ResetConfirmMutationVariables>;
+export const SigninEmailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninEmail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserEmail"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_email"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<SigninEmailMutation, SigninEmailMutationVariables>;
+export const SigninEmailConfirmDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninEmailConfirm"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserEmailToken"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_email_confirm"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninEmailConfirmMutation, SigninEmailConfirmMutationVariables>;
+export const SigninAnonymousDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninAnonymous"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_anonymous"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninAnonymousMutation, SigninAnonymousMutationVariables>;
 export const SigninCodeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninCode"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserSigninCode"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_code"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninCodeMutation, SigninCodeMutationVariables>;
 export const SigninIdTokenDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SigninIdToken"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserSigninIdToken"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_signin_idtoken"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<SigninIdTokenMutation, SigninIdTokenMutationVariables>;
 export const SampleDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Sample"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"food"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action_sample"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"food"},"value":{"kind":"Variable","name":{"kind":"Name","value":"food"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hotdog"}}]}}]}}]} as unknown as DocumentNode<SampleMutation, SampleMutationVariables>;

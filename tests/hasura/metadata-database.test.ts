@@ -132,6 +132,7 @@ describe('the database source', () => {
       'public.password_reset_requests',
       'public.roles',
       'public.sessions',
+      'public.signin_email_requests',
       'public.user_identities',
       'public.user_passkeys',
       'public.user_totp',
