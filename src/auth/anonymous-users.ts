@@ -56,6 +56,7 @@ export class AnonymousUsers {
     if (!this.options.enabled) throw new ForbiddenError('Anonymous sign-in is turned off (ANONYMOUS_USERS).');
     await this.limits.anonymousSignIn(origin);
     const id = randomUUID();
+    const now = this.clock.now();
     const user = await this.db.prisma.user.create({
       data: {
         username: `anonymous-${id}`,
@@ -64,7 +65,9 @@ export class AnonymousUsers {
         isAnonymous: true,
         // Nothing to send: the welcome email's webhook skips anonymous users anyway.
         registrationSent: true,
-        passwordChangedAt: this.clock.now(),
+        // The service's clock, as the clean-up compares them with it.
+        createdAt: now,
+        passwordChangedAt: now,
         role: { connect: { name: this.options.role } },
       },
       select: { id: true, username: true, email: true, roleId: true },
