@@ -46,6 +46,30 @@ describe('ten concurrent deliveries of one event, split across two instances', (
   });
 });
 
+describe('twenty concurrent deliveries of one sign-in email event, split across two instances', () => {
+  it('signin_email_requested: exactly one email with the link and the code', async () => {
+    const user = await t.users.register({ username: 'signin.racer' });
+    const { rows } = await first().services.db.pool.query<{ id: string }>(
+      "INSERT INTO signin_email_requests (id, user_id, email, expires_at) VALUES (gen_random_uuid(), $1, $2, now() + interval '10 minutes') RETURNING id",
+      [user.id, user.email],
+    );
+    const before = t.mailbox.received.length;
+    const event = await t.events.forRow('signin_email_requested', rows[0]!.id);
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => deliver((i % 2 ? second() : first()).url, 'signin_email_requested', event)),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(answers.map((a) => a.body?.status).sort()).toEqual([...Array(19).fill('already_sent'), 'sent'].sort());
+
+    await settle();
+    expect(t.mailbox.received.length - before).toBe(1);
+    expect((await deliver(second().url, 'signin_email_requested', event)).body?.status).toBe('already_sent');
+    await settle();
+    expect(t.mailbox.received.length - before).toBe(1);
+  });
+});
+
 describe('claims', () => {
   it('a delivery while another instance is sending answers already_sent and sends nothing', async () => {
     const id = await register('busy');
