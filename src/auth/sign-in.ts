@@ -29,7 +29,9 @@ export interface SignInUser {
 /**
  * Authentication method references (RFC 8176) as tokens carry them in `amr`: `pwd` a password,
  * `otp` a one-time code (TOTP or recovery code), `webauthn` a passkey with user verification
- * (two factors by itself).
+ * (two factors by itself), `oauth` a provider, `email` an emailed link or code (RFC 8176 has no
+ * name for it; not `otp`, which this gate counts as a second factor). An anonymous sign-in proves
+ * nothing: its `amr` is empty.
  */
 export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'oauth' | 'email';
 
