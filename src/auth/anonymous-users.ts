@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
+import { Prisma } from '../db/generated/client';
 import { ForbiddenError } from './errors';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { SignIns, TokenPair } from './sign-in';
@@ -78,18 +79,32 @@ export class AnonymousUsers {
 
   /**
    * Deletes anonymous users with no sign-in and no session used since `now - ttl`; their sessions
-   * go with them, and app rows as the app's foreign keys say. Answers how many were deleted.
+   * go with them, and app rows as the app's foreign keys say. Answers how many were deleted. When
+   * an app row refuses (a foreign key without ON DELETE CASCADE), the others are deleted one by
+   * one and that user stays: one refusing row must not keep every stale user forever.
    */
   async removeStale(now: Date = this.clock.now()): Promise<number> {
     const before = new Date(now.getTime() - this.options.ttl * 1000);
-    return this.db.prisma.user.deleteMany({
-      where: {
-        isAnonymous: true,
-        createdAt: { lt: before },
-        OR: [{ lastLoginAt: null }, { lastLoginAt: { lt: before } }],
-        sessions: { none: { lastUsedAt: { gte: before } } },
-      },
-    }).then((result) => result.count);
+    const where = {
+      isAnonymous: true,
+      createdAt: { lt: before },
+      OR: [{ lastLoginAt: null }, { lastLoginAt: { lt: before } }],
+      sessions: { none: { lastUsedAt: { gte: before } } },
+    };
+    try {
+      return (await this.db.prisma.user.deleteMany({ where })).count;
+    } catch (error) {
+      if (!foreignKeyViolation(error)) throw error;
+    }
+    let removed = 0;
+    for (const { id } of await this.db.prisma.user.findMany({ where, select: { id: true } })) {
+      try {
+        removed += (await this.db.prisma.user.deleteMany({ where: { ...where, id } })).count;
+      } catch (error) {
+        if (!foreignKeyViolation(error)) throw error;
+      }
+    }
+    return removed;
   }
 
   /** Removes stale anonymous users every hour until `stop`, when anonymous users are on. */
@@ -102,4 +117,9 @@ export class AnonymousUsers {
     clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** A row elsewhere still references the user (a foreign key that restricts deletes). */
+function foreignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003';
 }

@@ -200,6 +200,20 @@ describe(`the clean-up after ANONYMOUS_USER_TTL (${TTL_DAYS} days by default)`, 
     expect(leftovers).toEqual([]);
   });
 
+  it("skips a user whose app rows refuse the delete, and still removes the others", async () => {
+    await t.service.services.db.pool.query('CREATE TABLE receipts (id serial PRIMARY KEY, owner_id int NOT NULL REFERENCES users(id))');
+    const kept = await signInAnonymously(t.service, newClient());
+    const keptId = Number(sessionOf(kept.access).variables['x-hasura-user-id']);
+    await t.service.services.db.pool.query('INSERT INTO receipts (owner_id) VALUES ($1)', [keptId]);
+    const gone = await signInAnonymously(t.service, newClient());
+    const goneId = Number(sessionOf(gone.access).variables['x-hasura-user-id']);
+
+    clock.advance((TTL_DAYS + 1) * 86400);
+    expect(await t.service.services.anonymousUsers.removeStale()).toBeGreaterThanOrEqual(1);
+    expect(await prisma().user.findUnique({ where: { id: goneId } })).toBeNull();
+    expect(await prisma().user.findUnique({ where: { id: keptId } })).not.toBeNull();
+  });
+
   it('refuses the cron webhook without the secret', async () => {
     const res = await fetch(`${t.service.url}/events/anonymous_users_cleanup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(401);
