@@ -79,7 +79,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   };
   registerRoutes(app, {
     apollo,
-    context: async (request) =>
+    context: (request) =>
       createContext(resolverServices, services.tokens, {
         authorization: request.headers.authorization,
         notes: request.notes,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { ConfigError, loadConfig, parseDuration, type Config } from '../src/config';
 import { ensureDevelopmentSecrets } from '../src/development-secrets';
 
 const KEY = 'k'.repeat(32);
@@ -33,7 +33,7 @@ describe('configuration', () => {
       passwords: { bcryptRounds: 12, minLength: 8, resetTtl: 3600 },
       roles: { default: 'user', all: ['user', 'manager'] },
     });
-    expect(config.tokens.jwt.algorithm).toBe('HS256');
+    expect(config.tokens.jwt).toMatchObject({ mode: 'hmac', algorithm: 'HS256' });
     expect(config.tokens.jwt.claimsNamespace).toBe('https://hasura.io/jwt/claims');
   });
 
@@ -41,7 +41,7 @@ describe('configuration', () => {
     const dir = tmp();
     const first = load({ DATA_DIR: dir });
     const second = load({ DATA_DIR: dir });
-    expect(first.tokens.jwt.key.export().equals(second.tokens.jwt.key.export())).toBe(true);
+    expect(hmacKey(first).equals(hmacKey(second))).toBe(true);
     expect(second.events.webhookSecret).toBe(first.events.webhookSecret);
     expect(first.keys.authSecret.length).toBeGreaterThanOrEqual(32);
     expect(second.keys.authSecret).toBe(first.keys.authSecret);
@@ -229,3 +229,8 @@ describe('passkey settings', () => {
     expect(() => load(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
 });
+
+function hmacKey(config: Config): Buffer {
+  if (config.tokens.jwt.mode !== 'hmac') throw new Error('expected an HMAC key');
+  return config.tokens.jwt.key.export();
+}

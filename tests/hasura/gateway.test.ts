@@ -35,8 +35,8 @@ beforeAll(async () => {
   };
   const tokens = service.services.tokens;
   const verify = tokens.verify.bind(tokens);
-  tokens.verify = (token: string) => {
-    const caller = verify(token);
+  tokens.verify = async (token: string) => {
+    const caller = await verify(token);
     verified.push(caller);
     return caller;
   };
