@@ -1,6 +1,6 @@
 // npm run keys:rotate: adds the next signing key to the database key ring now, while instances
-// run. It is published at once and signs from 2 × JWKS_MAX_AGE on (instances and Hasura have
-// re-read the JWK set by then); the key it replaces keeps verifying until its tokens expire.
+// run. It is published at once (by every instance within one JWKS_MAX_AGE) and signs from
+// 3 × JWKS_MAX_AGE on (every instance and Hasura have re-read the JWK set by then); the key it replaces keeps verifying until its tokens expire.
 // Needs DATABASE_URL: the embedded database opens in one process only (the running service).
 import 'reflect-metadata';
 import type { Clock } from '../src/clock';

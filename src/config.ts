@@ -279,8 +279,8 @@ const schema = variables.transform((env, ctx) => {
   }
   // A key must outlive its last token's publication: rotating faster than tokens live and Hasura
   // caches would retire keys that still sign.
-  if (jwt.mode === 'jwk_url' && env.JWT_KEY_ROTATION <= 2 * env.JWKS_MAX_AGE + env.ACCESS_TOKEN_TTL) {
-    return refuse('JWT_KEY_ROTATION', 'must be longer than 2 × JWKS_MAX_AGE + ACCESS_TOKEN_TTL');
+  if (jwt.mode === 'jwk_url' && env.JWT_KEY_ROTATION <= 3 * env.JWKS_MAX_AGE + env.ACCESS_TOKEN_TTL) {
+    return refuse('JWT_KEY_ROTATION', 'must be longer than 3 × JWKS_MAX_AGE + ACCESS_TOKEN_TTL');
   }
 
   if (!env.EVENT_WEBHOOK_SECRET) return refuse('EVENT_WEBHOOK_SECRET', 'is required');

@@ -4,9 +4,10 @@
 // The database ring's rules (all decided from the injectable clock and the rows, so instances that
 // read the same rows pick the same key without talking to each other):
 // - the active key is the newest generation whose activates_at has passed; it signs everything;
-// - a next key is added with activates_at ≥ now + 2 × JWKS_MAX_AGE: every instance re-reads the
-//   ring at least once per max-age, and Hasura re-fetches the JWK set at least once per max-age,
-//   so both know the key before any token carries its kid;
+// - a next key is added with activates_at ≥ now + 3 × JWKS_MAX_AGE: every instance re-reads the
+//   ring at least once per max-age, so every instance publishes it within one max-age of its
+//   creation, at least 2 × max-age before it signs; Hasura re-fetches the JWK set at least once per
+//   max-age, so it knows the key before any token carries its kid;
 // - a retired key (a newer generation is active) stays published until ACCESS_TOKEN_TTL after its
 //   successor activated — its last token has expired by then — and is deleted afterwards;
 // - a next key is added JWT_KEY_ROTATION after the active one activated (or at once when
@@ -140,8 +141,13 @@ export class DatabaseKeyRing implements KeySource {
     }));
   }
 
+  /** Seconds between a key's creation and its first signature: see the rules above. */
+  get publishLead(): number {
+    return publishLead(this.options.jwksMaxAge);
+  }
+
   /**
-   * Adds a next key now (activating 2 × JWKS_MAX_AGE from now) unless one is already waiting.
+   * Adds a next key now (activating 3 × JWKS_MAX_AGE from now) unless one is already waiting.
    * Returns the waiting key's kid and activation, and whether it was added by this call.
    */
   async rotate(): Promise<{ kid: string; activatesAt: Date; added: boolean }> {
@@ -149,7 +155,7 @@ export class DatabaseKeyRing implements KeySource {
     const now = this.clock.now().getTime();
     const waiting = before.keys.find((k) => k.activatesAt > now);
     if (waiting) return { kid: waiting.key.kid, activatesAt: new Date(waiting.activatesAt), added: false };
-    const added = await this.add(before.keys[0], now + 2 * this.options.jwksMaxAge * 1000);
+    const added = await this.add(before.keys[0], now + this.publishLead * 1000);
     const after = await this.reload();
     const next = after.keys.find((k) => k.activatesAt > now)!;
     return { kid: next.key.kid, activatesAt: new Date(next.activatesAt), added: added && next.key.kid === after.keys[0]!.key.kid };
@@ -175,15 +181,16 @@ export class DatabaseKeyRing implements KeySource {
     const now = this.clock.now().getTime();
     const newest = rows[0];
     const maxAge = this.options.jwksMaxAge * 1000;
+    const lead = this.publishLead * 1000;
     if (!newest) {
       // An empty ring: nobody holds a token yet, so the first key signs at once.
       await this.add(undefined, now);
       rows = await this.read();
     } else if (newest.activatesAt <= now) {
-      const due = newest.activatesAt + this.options.rotation * 1000 - 2 * maxAge;
+      const due = newest.activatesAt + this.options.rotation * 1000 - lead;
       const algorithmChanged = newest.key.alg !== this.options.algorithm;
       if (now >= due || algorithmChanged) {
-        await this.add(newest, algorithmChanged ? now + 2 * maxAge : Math.max(now + 2 * maxAge, newest.activatesAt + this.options.rotation * 1000));
+        await this.add(newest, algorithmChanged ? now + lead : Math.max(now + lead, newest.activatesAt + this.options.rotation * 1000));
         rows = await this.read();
       }
     }
@@ -268,6 +275,11 @@ export class DatabaseKeyRing implements KeySource {
     }
     return count === 1;
   }
+}
+
+/** One max-age for every instance to re-read the ring, then two for Hasura's cache: seconds. */
+export function publishLead(jwksMaxAge: number): number {
+  return 3 * jwksMaxAge;
 }
 
 /** Bound into the sealed box: a private key copied onto another kid's row does not open. */
