@@ -234,3 +234,36 @@ function hmacKey(config: Config): Buffer {
   if (config.tokens.jwt.mode !== 'hmac') throw new Error('expected an HMAC key');
   return config.tokens.jwt.key.export();
 }
+
+describe('key and claims settings', () => {
+  const JWK_URL = '{"jwk_url":"http://auth:4000/.well-known/jwks.json"}';
+
+  it('reads Hasura’s jwk_url form as the key-ring mode, with its defaults', () => {
+    const config = load({ HASURA_GRAPHQL_JWT_SECRET: JWK_URL });
+    expect(config.tokens.jwt).toMatchObject({ mode: 'jwk_url', jwkUrl: 'http://auth:4000/.well-known/jwks.json', claimsNamespace: 'https://hasura.io/jwt/claims' });
+    expect(config.tokens.keyRing).toEqual({ algorithm: 'ES256', jwksMaxAge: 300, rotation: 30 * 86400, privateKeys: undefined });
+    expect(config.tokens.claimsFunction).toBeUndefined();
+    expect(load({ JWT_CLAIMS_FUNCTION: 'public.jwt_claims' }).tokens.claimsFunction).toBe('public.jwt_claims');
+  });
+
+  it.each([
+    [{ JWT_CLAIMS_FUNCTION: 'jwt_claims(1); DROP TABLE users; --' }, 'JWT_CLAIMS_FUNCTION'],
+    [{ JWT_CLAIMS_FUNCTION: '"quoted".name' }, 'JWT_CLAIMS_FUNCTION'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_ALGORITHM: 'HS256' }, 'JWT_ALGORITHM'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: '{"jwk_url":"ftp://x/jwks.json"}' }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: `{"jwk_url":"http://a/jwks.json","key":"${KEY}"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWKS_MAX_AGE: '1h', JWT_KEY_ROTATION: '2h' }, 'JWT_KEY_ROTATION'],
+    [{ JWT_PRIVATE_KEYS: '{"keys":[]}' }, 'JWT_PRIVATE_KEYS'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_PRIVATE_KEYS: '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}' }, 'JWT_PRIVATE_KEYS'],
+  ])('refuses %j with one line naming %s', (env, variable) => {
+    const message = failure(env);
+    expect(message).toContain(variable);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a private key in its error', () => {
+    const message = failure({ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_PRIVATE_KEYS: '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"bad","d":"SECRET-D-VALUE"}]}' });
+    expect(message).toContain('JWT_PRIVATE_KEYS');
+    expect(message).not.toContain('SECRET-D-VALUE');
+  });
+});

@@ -87,3 +87,25 @@ describe('the HMAC mode', () => {
     expect((await fetch(`${t.service.url}/.well-known/jwks.json`)).status).toBe(404);
   });
 });
+
+describe('keys from JWT_PRIVATE_KEYS', () => {
+  const first = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const second = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const t = setupTestService({
+    env: {
+      HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: JWK_URL }),
+      JWT_PRIVATE_KEYS: JSON.stringify({ keys: [{ ...first, kid: 'vault-1' }, { ...second, kid: 'vault-0' }] }),
+    },
+  });
+
+  it('signs with the first key, publishes every key’s public half, and stores none', async () => {
+    const user = await t.users.register();
+    expect(decodeProtectedHeader(user.tokens.access)).toMatchObject({ alg: 'EdDSA', kid: 'vault-1' });
+    const body = (await (await fetch(`${t.service.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    expect(body.keys.map((k) => k.kid)).toEqual(['vault-1', 'vault-0']);
+    expect(body.keys.map((k) => k.x)).toEqual([first.x, second.x]);
+    for (const key of body.keys) expect(key).not.toHaveProperty('d');
+    await expect(jwtVerify(user.tokens.access, createRemoteJWKSet(new URL(`${t.service.url}/.well-known/jwks.json`)))).resolves.toBeDefined();
+    expect(await t.service.services.db.prisma.signingKey.count()).toBe(0);
+  });
+});
