@@ -6,6 +6,7 @@ import type { KeySource } from '../keys/key-ring';
 
 export function jwksEndpoint(keys: KeySource, maxAgeSeconds: number): RouteHandlerMethod {
   return async (request, reply) => {
+    request.notes.operation = 'jwks';
     const { body, etag } = await keys.jwks();
     void reply.header('cache-control', `public, max-age=${maxAgeSeconds}`).header('etag', etag);
     const presented = request.headers['if-none-match'];
