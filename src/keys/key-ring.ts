@@ -95,18 +95,21 @@ interface RingState {
 
 export type KeyState = 'next' | 'active' | 'retired';
 
+/** How soon a failed re-read of the ring is tried again. */
+const RETRY_MS = 1000;
+
 export class DatabaseKeyRing implements KeySource {
   private readonly db: Database;
   private readonly clock: Clock;
   private readonly sealed: SealedSecrets;
   private readonly options: KeyRingOptions;
-  private readonly logger: Pick<Logger, 'info'> | undefined;
+  private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
   private state: RingState | undefined;
   private loading: Promise<RingState> | undefined;
   /** Imported keys by kid: a key is unsealed and imported once, not on every re-read. */
   private readonly imported = new Map<string, SigningKey>();
 
-  constructor(deps: { db: Database; clock: Clock; sealed: SealedSecrets; options: KeyRingOptions; logger?: Pick<Logger, 'info'> }) {
+  constructor(deps: { db: Database; clock: Clock; sealed: SealedSecrets; options: KeyRingOptions; logger?: Pick<Logger, 'info' | 'warn'> }) {
     this.db = deps.db;
     this.clock = deps.clock;
     this.sealed = deps.sealed;
@@ -165,7 +168,14 @@ export class DatabaseKeyRing implements KeySource {
   private current(): Promise<RingState> {
     const state = this.state;
     if (state && this.clock.now().getTime() < state.staleAt) return Promise.resolve(state);
-    return this.reload();
+    if (!state) return this.reload();
+    // A database blip must not stop verifying callers' tokens: the keys already read stay in use
+    // (a next key is read long before it signs), and the ring is read again a second later.
+    return this.reload().catch((error: unknown) => {
+      this.logger?.warn({ err: error }, 'could not re-read the signing key ring; using the keys read before');
+      state.staleAt = this.clock.now().getTime() + RETRY_MS;
+      return state;
+    });
   }
 
   /** Reads the ring, adds or deletes keys its rules call for, and keeps the result. One at a time. */
