@@ -6,8 +6,11 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'j
 import { PRIVATE_JWK_MEMBERS } from '../../src/keys/signing-key';
 import { RefreshDocument, SampleDocument } from '../generated/graphql';
 import { bearer } from '../support/fixtures';
+import { forwardThroughHasura, type GatewayOptions } from '../support/hasura-gateway';
 import { HasuraJwkSet, hasuraVerify } from '../support/hasura-jwt';
-import { codeOf } from '../support/service';
+import { loadHasuraMetadata, type RemoteSchemaMetadata } from '../support/hasura-metadata';
+import { SAMPLE } from '../support/operations';
+import { codeOf, TEST_WEBHOOK_SECRET } from '../support/service';
 import { setupTestService } from '../support/setup';
 
 const JWK_URL = 'http://auth:4000/.well-known/jwks.json';
@@ -107,5 +110,40 @@ describe('keys from JWT_PRIVATE_KEYS', () => {
     for (const key of body.keys) expect(key).not.toHaveProperty('d');
     await expect(jwtVerify(user.tokens.access, createRemoteJWKSet(new URL(`${t.service.url}/.well-known/jwks.json`)))).resolves.toBeDefined();
     expect(await t.service.services.db.prisma.signingKey.count()).toBe(0);
+  });
+});
+
+describe('the stand-in Hasura in the jwk_url mode', () => {
+  const t = setupTestService({ env: { HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ jwk_url: JWK_URL }), JWKS_MAX_AGE: '60' } });
+  const remote = loadHasuraMetadata().remoteSchemas.find((s) => s.name === 'auth') as RemoteSchemaMetadata;
+
+  it('serves a caller whose token verifies against the JWK set it fetched, re-fetching only after max-age', async () => {
+    let hasuraNow = Date.now();
+    const keys = new HasuraJwkSet(`${t.service.url}/.well-known/jwks.json`, () => hasuraNow);
+    const options: GatewayOptions = {
+      jwtSecret: { jwk_url: keys.url, keys },
+      unauthorizedRole: 'public',
+      env: { AUTH_SERVICE_URL: t.service.url, EVENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+    };
+    const user = await t.users.register();
+    const sample = () =>
+      forwardThroughHasura(remote, { headers: { Authorization: `Bearer ${user.tokens.access}` }, body: { query: SAMPLE, variables: { food: 'hot dog' } } }, options);
+
+    expect((await sample()).body).toEqual({ data: { action_sample: { hotdog: true } } });
+    await sample();
+    expect(keys.fetches).toBe(1);
+    hasuraNow += 59_000;
+    await sample();
+    expect(keys.fetches).toBe(1);
+    hasuraNow += 1_000;
+    await sample();
+    expect(keys.fetches).toBe(2);
+
+    // A token signed by a key the set does not hold is refused by Hasura itself.
+    const claims = JSON.parse(Buffer.from(user.tokens.access.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'elsewhere' }).sign(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    await expect(
+      forwardThroughHasura(remote, { headers: { Authorization: `Bearer ${forged}` }, body: { query: SAMPLE, variables: { food: 'x' } } }, options),
+    ).rejects.toThrow(/invalid-jwt|Could not verify JWT/);
   });
 });
