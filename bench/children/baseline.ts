@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   const secret = JSON.parse(process.env.HASURA_GRAPHQL_JWT_SECRET ?? '') as { type: jwt.Algorithm; key: string };
   // Built once: jsonwebtoken rebuilds a key from a string on every call (cost in bench/README.md).
   const key = createSecretKey(Buffer.from(secret.key, 'utf8'));
-  const asymmetric = process.env.BENCH_JWT_ALGORITHM as Asymmetric | undefined;
+  const mode = process.env.BENCH_JWT_ALGORITHM;
+  const asymmetric: Asymmetric | undefined = mode === 'EdDSA' || mode === 'ES256' || mode === 'RS256' ? mode : undefined;
   const algorithm: jwt.Algorithm = asymmetric && asymmetric !== 'EdDSA' ? asymmetric : secret.type;
   const claimsFunction = process.env.JWT_CLAIMS_FUNCTION || undefined;
   const findToken = findTokenStatement(claimsFunction);
