@@ -85,15 +85,12 @@ interface RingKey {
 interface RingState {
   /** Newest generation first. */
   keys: RingKey[];
-  loadedAt: number;
   /** When the state must be re-read: the next activation, or one max-age after loading. */
   staleAt: number;
   active: RingKey | undefined;
   published: RingKey[];
   jwks: Jwks;
 }
-
-export type KeyState = 'next' | 'active' | 'retired';
 
 /** How soon a failed re-read of the ring is tried again. */
 const RETRY_MS = 1000;
@@ -129,19 +126,6 @@ export class DatabaseKeyRing implements KeySource {
 
   async jwks(): Promise<Jwks> {
     return (await this.current()).jwks;
-  }
-
-  /** Each key with its state now, newest first (for keys:rotate and tests). */
-  async describe(): Promise<Array<{ kid: string; alg: AsymmetricAlgorithm; generation: number; activatesAt: Date; state: KeyState }>> {
-    const state = await this.reload();
-    const now = this.clock.now().getTime();
-    return state.keys.map((k) => ({
-      kid: k.key.kid,
-      alg: k.key.alg,
-      generation: k.generation,
-      activatesAt: new Date(k.activatesAt),
-      state: k.activatesAt > now ? 'next' : k === state.active ? 'active' : 'retired',
-    }));
   }
 
   /** Seconds between a key's creation and its first signature: see the rules above. */
@@ -233,7 +217,6 @@ export class DatabaseKeyRing implements KeySource {
     });
     const state: RingState = {
       keys: rows,
-      loadedAt: now,
       staleAt,
       active,
       published,
