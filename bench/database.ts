@@ -83,3 +83,31 @@ export async function seedUsers(databaseUrl: string, count: number, bcryptRounds
   const users = Array.from({ length: count }, (_, i) => ({ username: `bench_user_${i + 1}`, password: SEED_PASSWORD }));
   return { users, passwordHash, password: SEED_PASSWORD };
 }
+
+/** The claims function the asymmetric mode runs: organisation ids and a plan, as the README's example. */
+export const BENCH_CLAIMS_FUNCTION = 'public.bench_jwt_claims';
+
+/**
+ * For the asymmetric mode: every seeded user gets one granted role and two organisation
+ * memberships, and the claims function reads them, so each token costs what a real one would.
+ */
+export async function seedGrantsAndClaims(databaseUrl: string, grantedRole: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`
+      CREATE TABLE bench_org_members (user_id integer NOT NULL, org_id integer NOT NULL, PRIMARY KEY (user_id, org_id));
+      INSERT INTO bench_org_members SELECT id, id % 7 FROM users UNION ALL SELECT id, 100 + id % 3 FROM users;
+      CREATE FUNCTION ${BENCH_CLAIMS_FUNCTION}(user_id integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
+        SELECT jsonb_build_object(
+          'org_ids', (SELECT coalesce(jsonb_agg(m.org_id ORDER BY m.org_id), '[]'::jsonb) FROM bench_org_members m WHERE m.user_id = $1),
+          'plan', 'pro')
+      $$;`);
+    await client.query(
+      `INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM users u, roles r WHERE r.name = $1 AND r.id <> u.role_id`,
+      [grantedRole],
+    );
+  } finally {
+    await client.end();
+  }
+}

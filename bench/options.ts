@@ -32,7 +32,15 @@ export interface BenchOptions {
   poolMax: number;
   /** libuv's thread pool, shared by the service and the bcrypt baseline (Node's default is 4). */
   threadPoolSize: number;
+  /**
+   * HS256: the shared-key mode. EdDSA, ES256, RS256: the jwk_url mode with the key ring, granted
+   * roles and a claims function, against a baseline doing the same lookups and signing alike.
+   */
+  jwtAlgorithm: JwtAlgorithm;
 }
+
+export const JWT_ALGORITHMS = ['HS256', 'EdDSA', 'ES256', 'RS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 export class OptionsError extends Error {}
 
@@ -60,6 +68,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     verbose: env.BENCH_VERBOSE === '1' || env.BENCH_VERBOSE === 'true',
     poolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 200),
     threadPoolSize: integer(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024),
+    jwtAlgorithm: jwtAlgorithm(env),
   };
 }
 
@@ -68,6 +77,9 @@ export function describeOptions(o: BenchOptions): string[] {
     `connections ${o.connections}, ${o.duration} s per run, ${o.rounds} round(s), warm-up ${o.warmup} s per target`,
     `memory scenario ${o.memorySeconds} s, bcrypt cost ${o.bcryptRounds}, UV_THREADPOOL_SIZE ${o.threadPoolSize}, pool ${o.poolMax}`,
     `scenarios ${o.scenarios.join(',')}${o.profile ? ` (profile: ${o.profile})` : ''}, service LOG_LEVEL ${o.logLevel}`,
+    o.jwtAlgorithm === 'HS256'
+      ? 'tokens: HS256 (shared key)'
+      : `tokens: ${o.jwtAlgorithm} from the key ring (jwk_url), one granted role and a claims function per user`,
   ];
 }
 
@@ -99,4 +111,12 @@ function list<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: r
   }
   // Always in the canonical order, whatever order they were listed in.
   return allowed.filter((s) => items.includes(s));
+}
+
+function jwtAlgorithm(env: NodeJS.ProcessEnv): JwtAlgorithm {
+  const raw = env.BENCH_JWT_ALGORITHM?.trim();
+  if (!raw) return 'HS256';
+  const found = JWT_ALGORITHMS.find((a) => a.toLowerCase() === raw.toLowerCase());
+  if (!found) throw new OptionsError(`BENCH_JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')} (got "${raw}")`);
+  return found;
 }

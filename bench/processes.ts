@@ -239,6 +239,8 @@ export interface BaselineStart {
   databaseUrl: string;
   jwtSecret: string;
   poolMax: number;
+  /** The jwk_url mode: sign with this algorithm, read roles and claims, verify with the service's JWK set. */
+  asymmetric?: { algorithm: string; claimsFunction: string; jwksUrl: string };
 }
 
 export async function startBaseline(options: BaselineStart): Promise<RunningChild> {
@@ -249,6 +251,9 @@ export async function startBaseline(options: BaselineStart): Promise<RunningChil
     DATABASE_URL: options.databaseUrl,
     DATABASE_POOL_MAX: String(options.poolMax),
     HASURA_GRAPHQL_JWT_SECRET: options.jwtSecret,
+    ...(options.asymmetric
+      ? { BENCH_JWT_ALGORITHM: options.asymmetric.algorithm, JWT_CLAIMS_FUNCTION: options.asymmetric.claimsFunction, SERVICE_JWKS_URL: options.asymmetric.jwksUrl }
+      : {}),
   });
   const url = `http://127.0.0.1:${options.port}`;
   await waitReady(child, url);

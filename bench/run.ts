@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createThrowawayDatabase, seedUsers, type Seed } from './database';
+import { BENCH_CLAIMS_FUNCTION, createThrowawayDatabase, seedGrantsAndClaims, seedUsers, type Seed } from './database';
 import { runLoad, stopAllLoads, type LoadResult, type LoadTarget } from './load';
 import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_HEADERS, logIn, loginBody, refreshBody } from './operations';
 import { describeOptions, OptionsError, readOptions, type BenchOptions, type ProfileScenario } from './options';
@@ -121,10 +121,12 @@ async function main(): Promise<number> {
   // Production-like: the variables production requires, random secrets, the bench's bcrypt cost;
   // everything else passes through from this environment.
   const jwtSecret = JSON.stringify({ type: 'HS256', key: randomBytes(36).toString('base64url') }); // 48 characters
+  const asymmetric = options.jwtAlgorithm !== 'HS256';
   const serviceEnv: Record<string, string> = {
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
-    HASURA_GRAPHQL_JWT_SECRET: jwtSecret,
+    HASURA_GRAPHQL_JWT_SECRET: asymmetric ? JSON.stringify({ jwk_url: 'http://127.0.0.1/.well-known/jwks.json' }) : jwtSecret,
+    ...(asymmetric ? { JWT_ALGORITHM: options.jwtAlgorithm, JWT_CLAIMS_FUNCTION: BENCH_CLAIMS_FUNCTION } : {}),
     EVENT_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
     AUTH_SECRET: randomBytes(32).toString('base64url'),
     BCRYPT_ROUNDS: String(options.bcryptRounds),
@@ -143,6 +145,7 @@ async function main(): Promise<number> {
 
   const role = process.env.DEFAULT_ROLE?.trim() || 'user';
   const seed = await seedUsers(db.url, SEEDED_USERS, options.bcryptRounds, role);
+  if (asymmetric) await seedGrantsAndClaims(db.url, 'manager');
   const graphql = `${service.url}/graphql`;
   const sessions = await logIn(graphql, seed.users.slice(0, SESSIONS));
   const refreshTokens = sessions.map((s) => s.refresh);
@@ -155,7 +158,16 @@ async function main(): Promise<number> {
   const ctx: Context = { options, service, graphql, seed, refreshTokens, nextUser: 0, idleRss: idle.rss };
   if (options.profile) return runProfile(ctx, options.profile, profile!.dir, profile!.name);
 
-  const baseline = await startBaseline({ port: await freePort(), databaseUrl: db.url, jwtSecret, poolMax: options.poolMax });
+  const baseline = await startBaseline({
+    port: await freePort(),
+    databaseUrl: db.url,
+    jwtSecret,
+    poolMax: options.poolMax,
+    // The same lookups and algorithm; it verifies the service's tokens with the service's JWK set.
+    asymmetric: asymmetric
+      ? { algorithm: options.jwtAlgorithm, claimsFunction: BENCH_CLAIMS_FUNCTION, jwksUrl: `${service.url}/.well-known/jwks.json` }
+      : undefined,
+  });
   cleanup.add('stop the baseline server', () => baseline.child.stop());
   watched.push(baseline.child);
   ctx.baseline = baseline;

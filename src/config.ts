@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
 import { username as usernameRule } from './auth/usernames';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
+import { parsePrivateJwks, type PrivateJwk } from './keys/private-jwks';
 import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type BuiltInProviderVariables } from './providers/provider-config';
 
 export class ConfigError extends Error {
@@ -233,6 +234,15 @@ const variables = z.object({
   ANONYMOUS_ROLE: roleName.default('anonymous'),
   ANONYMOUS_USER_TTL: duration(3600).default(30 * 86400),
   RATE_LIMIT_ANONYMOUS_PER_CLIENT: rateLimit.default({ points: 20, duration: 3600 }),
+  JWT_ALGORITHM: z.enum(['EdDSA', 'ES256', 'RS256'], { error: 'must be EdDSA, ES256 or RS256' }).default('ES256'),
+  JWKS_MAX_AGE: duration(1).default(300),
+  JWT_KEY_ROTATION: duration(60).default(30 * 86400),
+  JWT_PRIVATE_KEYS: z.string().min(1).optional(),
+  // Interpolated into SQL, so only a plain (optionally schema-qualified) identifier gets through.
+  JWT_CLAIMS_FUNCTION: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be a function name like public.jwt_claims')
+    .optional(),
 });
 
 type Variables = z.infer<typeof variables>;
@@ -264,6 +274,21 @@ const schema = variables.transform((env, ctx) => {
     jwt = parseJwtSecret(env.HASURA_GRAPHQL_JWT_SECRET);
   } catch (error) {
     return refuse('HASURA_GRAPHQL_JWT_SECRET', (error as Error).message);
+  }
+
+  let privateKeys: PrivateJwk[] | undefined;
+  if (env.JWT_PRIVATE_KEYS !== undefined) {
+    if (jwt.mode !== 'jwk_url') return refuse('JWT_PRIVATE_KEYS', 'needs HASURA_GRAPHQL_JWT_SECRET in the {"jwk_url":"…"} form');
+    try {
+      privateKeys = parsePrivateJwks(env.JWT_PRIVATE_KEYS);
+    } catch (error) {
+      return refuse('JWT_PRIVATE_KEYS', (error as Error).message);
+    }
+  }
+  // A key must outlive its last token's publication: rotating faster than tokens live and Hasura
+  // caches would retire keys that still sign.
+  if (jwt.mode === 'jwk_url' && env.JWT_KEY_ROTATION <= 3 * env.JWKS_MAX_AGE + env.ACCESS_TOKEN_TTL) {
+    return refuse('JWT_KEY_ROTATION', 'must be longer than 3 × JWKS_MAX_AGE + ACCESS_TOKEN_TTL');
   }
 
   if (!env.EVENT_WEBHOOK_SECRET) return refuse('EVENT_WEBHOOK_SECRET', 'is required');
@@ -338,6 +363,18 @@ const schema = variables.transform((env, ctx) => {
       refreshTtl: env.REFRESH_TOKEN_TTL,
       refreshRotation: env.REFRESH_TOKEN_ROTATION,
       refreshReuseGrace: env.REFRESH_TOKEN_REUSE_GRACE,
+      /** The `jwk_url` mode's signing keys (unused with an HS* key). */
+      keyRing: {
+        algorithm: env.JWT_ALGORITHM,
+        /** Seconds Hasura may cache the JWK set: Cache-Control max-age of GET /.well-known/jwks.json. */
+        jwksMaxAge: env.JWKS_MAX_AGE,
+        /** Seconds a key signs before the next one takes over. */
+        rotation: env.JWT_KEY_ROTATION,
+        /** Keys from JWT_PRIVATE_KEYS instead of the database ring; the first signs. */
+        privateKeys,
+      },
+      /** A PostgreSQL function (user_id integer) → jsonb whose keys become claims; a checked identifier. */
+      claimsFunction: env.JWT_CLAIMS_FUNCTION,
     },
     passwords: {
       bcryptRounds: env.BCRYPT_ROUNDS,

@@ -82,7 +82,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
   };
   registerRoutes(app, {
     apollo,
-    context: async (request) =>
+    context: (request) =>
       createContext(resolverServices, services.tokens, {
         authorization: request.headers.authorization,
         notes: request.notes,
@@ -102,7 +102,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
     // still waiting on the database must not answer 200 once it has.
     ready: async () => (await services.db.ping()) && !drain.draining,
     providerSignIns: services.providerSignIns,
+    jwks: services.keyRing ? { keys: services.keyRing, maxAge: config.tokens.keyRing.jwksMaxAge } : undefined,
   });
+  // The ring is read (and, when empty, given its first key) before anything is served.
+  if (services.keyRing) await services.keyRing.jwks();
   await app.ready();
 
   let stopped: Promise<void> | undefined;

@@ -14,6 +14,7 @@ import { Sessions } from './auth/sessions';
 import { SignIns } from './auth/sign-in';
 import type { Clock } from './clock';
 import type { Config } from './config';
+import type { HmacJwtConfig } from './auth/jwt-config';
 import type { Database } from './db/database';
 import { createMailer, type Mailer } from './email/mailer';
 import { EmailTemplates } from './email/templates';
@@ -25,6 +26,9 @@ import { RecoveryCodes } from './factors/recovery-codes';
 import { SealedSecrets } from './factors/sealed-secrets';
 import { TotpFactor } from './factors/totp-factor';
 import { DerivedKeys } from './keys/derived-keys';
+import { HmacSigner, KeyRingSigner, type JwtSigner } from './keys/jwt-signer';
+import { DatabaseKeyRing, StaticKeyRing, type KeySource } from './keys/key-ring';
+import { TokenGrants } from './auth/token-claims';
 import { Metrics } from './metrics';
 import { ProviderAccounts } from './providers/provider-accounts';
 import { createProviderClients } from './providers/provider-clients';
@@ -61,13 +65,18 @@ export interface Services {
   /** Closed by the server's stop(). */
   mailer: Mailer;
   deliveries: EmailDeliveries;
+  /** The jwk_url mode's signing keys (GET /.well-known/jwks.json); unset with an HS* key. */
+  keyRing: KeySource | undefined;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
   const keys = new DerivedKeys(config.keys.authSecret);
   const metrics = new Metrics(db.pool);
   const limits = new RateLimits({ db, config: config.limits, key: keys.key('rate-limit-key'), metrics });
-  const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock);
+  const keyRing = createKeyRing(config, db, clock, keys, logger);
+  const signer: JwtSigner = keyRing ? new KeyRingSigner(keyRing) : new HmacSigner(config.tokens.jwt as HmacJwtConfig);
+  const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock, signer);
+  const grants = new TokenGrants(db, config.tokens.claimsFunction);
   const sessions = new Sessions({
     db,
     clock,
@@ -77,6 +86,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
       reuseGrace: config.tokens.refreshReuseGrace,
     },
     successorKey: keys.key('refresh-token-successor'),
+    grants,
   });
   const hasher = new PasswordHasher({ rounds: config.passwords.bcryptRounds, metrics });
   const policy = new PasswordPolicy(config.passwords.minLength);
@@ -88,7 +98,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
     issuer: config.email.appName,
   });
-  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp, metrics });
+  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp, metrics, grants });
   const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
   const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
@@ -179,5 +189,20 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     anonymousUsers,
     mailer,
     deliveries,
+    keyRing,
   };
+}
+
+/** The key ring when HASURA_GRAPHQL_JWT_SECRET is in the jwk_url form: JWT_PRIVATE_KEYS or the database's. */
+function createKeyRing(config: Config, db: Database, clock: Clock, keys: DerivedKeys, logger: Logger): KeySource | undefined {
+  if (config.tokens.jwt.mode !== 'jwk_url') return undefined;
+  const ring = config.tokens.keyRing;
+  if (ring.privateKeys) return new StaticKeyRing(ring.privateKeys);
+  return new DatabaseKeyRing({
+    db,
+    clock,
+    logger,
+    sealed: new SealedSecrets(keys.key('signing-key')),
+    options: { algorithm: ring.algorithm, jwksMaxAge: ring.jwksMaxAge, rotation: ring.rotation, accessTtl: config.tokens.accessTtl },
+  });
 }

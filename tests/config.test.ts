@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { ConfigError, loadConfig, parseDuration, type Config } from '../src/config';
 import { ensureDevelopmentSecrets } from '../src/development-secrets';
 
 const KEY = 'k'.repeat(32);
@@ -33,7 +33,7 @@ describe('configuration', () => {
       passwords: { bcryptRounds: 12, minLength: 8, resetTtl: 3600 },
       roles: { default: 'user', all: ['user', 'manager'] },
     });
-    expect(config.tokens.jwt.algorithm).toBe('HS256');
+    expect(config.tokens.jwt).toMatchObject({ mode: 'hmac', algorithm: 'HS256' });
     expect(config.tokens.jwt.claimsNamespace).toBe('https://hasura.io/jwt/claims');
   });
 
@@ -41,7 +41,7 @@ describe('configuration', () => {
     const dir = tmp();
     const first = load({ DATA_DIR: dir });
     const second = load({ DATA_DIR: dir });
-    expect(first.tokens.jwt.key.export().equals(second.tokens.jwt.key.export())).toBe(true);
+    expect(hmacKey(first).equals(hmacKey(second))).toBe(true);
     expect(second.events.webhookSecret).toBe(first.events.webhookSecret);
     expect(first.keys.authSecret.length).toBeGreaterThanOrEqual(32);
     expect(second.keys.authSecret).toBe(first.keys.authSecret);
@@ -230,5 +230,43 @@ describe('passkey settings', () => {
     [{ WEBAUTHN_ORIGINS: 'https://app.example.com', WEBAUTHN_RP_ID: 'other.com' }, 'WEBAUTHN_ORIGINS'],
   ])('refuse %j, naming %s', (env, variable) => {
     expect(() => load(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+});
+
+function hmacKey(config: Config): Buffer {
+  if (config.tokens.jwt.mode !== 'hmac') throw new Error('expected an HMAC key');
+  return config.tokens.jwt.key.export();
+}
+
+describe('key and claims settings', () => {
+  const JWK_URL = '{"jwk_url":"http://auth:4000/.well-known/jwks.json"}';
+
+  it('reads Hasura’s jwk_url form as the key-ring mode, with its defaults', () => {
+    const config = load({ HASURA_GRAPHQL_JWT_SECRET: JWK_URL });
+    expect(config.tokens.jwt).toMatchObject({ mode: 'jwk_url', jwkUrl: 'http://auth:4000/.well-known/jwks.json', claimsNamespace: 'https://hasura.io/jwt/claims' });
+    expect(config.tokens.keyRing).toEqual({ algorithm: 'ES256', jwksMaxAge: 300, rotation: 30 * 86400, privateKeys: undefined });
+    expect(config.tokens.claimsFunction).toBeUndefined();
+    expect(load({ JWT_CLAIMS_FUNCTION: 'public.jwt_claims' }).tokens.claimsFunction).toBe('public.jwt_claims');
+  });
+
+  it.each([
+    [{ JWT_CLAIMS_FUNCTION: 'jwt_claims(1); DROP TABLE users; --' }, 'JWT_CLAIMS_FUNCTION'],
+    [{ JWT_CLAIMS_FUNCTION: '"quoted".name' }, 'JWT_CLAIMS_FUNCTION'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_ALGORITHM: 'HS256' }, 'JWT_ALGORITHM'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: '{"jwk_url":"ftp://x/jwks.json"}' }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: `{"jwk_url":"http://a/jwks.json","key":"${KEY}"}` }, 'HASURA_GRAPHQL_JWT_SECRET'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWKS_MAX_AGE: '1h', JWT_KEY_ROTATION: '2h' }, 'JWT_KEY_ROTATION'],
+    [{ JWT_PRIVATE_KEYS: '{"keys":[]}' }, 'JWT_PRIVATE_KEYS'],
+    [{ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_PRIVATE_KEYS: '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}' }, 'JWT_PRIVATE_KEYS'],
+  ])('refuses %j with one line naming %s', (env, variable) => {
+    const message = failure(env);
+    expect(message).toContain(variable);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a private key in its error', () => {
+    const message = failure({ HASURA_GRAPHQL_JWT_SECRET: JWK_URL, JWT_PRIVATE_KEYS: '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"bad","d":"SECRET-D-VALUE"}]}' });
+    expect(message).toContain('JWT_PRIVATE_KEYS');
+    expect(message).not.toContain('SECRET-D-VALUE');
   });
 });

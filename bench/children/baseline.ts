@@ -15,15 +15,22 @@
 //   GET  /readyz   200 once the database answers.
 //
 // Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX,
-// HASURA_GRAPHQL_JWT_SECRET ({"type":"HS256","key":"…"}).
-import { createHash, createSecretKey, randomUUID } from 'node:crypto';
+// HASURA_GRAPHQL_JWT_SECRET ({"type":"HS256","key":"…"}). For the asymmetric mode also
+// BENCH_JWT_ALGORITHM (EdDSA, ES256, RS256), JWT_CLAIMS_FUNCTION and SERVICE_JWKS_URL: /refresh
+// then runs the service's lookup with granted roles and the claims function, formats the claims
+// alike and signs with its own key of that algorithm (jsonwebtoken and a KeyObject; jose for
+// EdDSA, which jsonwebtoken lacks); /verify checks the service's tokens against its JWK set.
+import { createHash, createPublicKey, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLBoolean, GraphQLError, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { jwtVerify, SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
-import { FIND_TOKEN, type TokenRow } from '../../src/auth/sessions';
+import { findTokenStatement, type TokenRow } from '../../src/auth/sessions';
+import { formatCustomClaims } from '../../src/auth/token-claims';
+import { generateKeyPair } from '../../src/keys/signing-key';
 import { isHotdog } from '../../src/sample/hotdog';
 
 
@@ -31,11 +38,23 @@ const CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 const ACCESS_TOKEN_TTL = 15 * 60;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
-function main(): void {
+type Asymmetric = 'EdDSA' | 'ES256' | 'RS256';
+
+async function main(): Promise<void> {
   const secret = JSON.parse(process.env.HASURA_GRAPHQL_JWT_SECRET ?? '') as { type: jwt.Algorithm; key: string };
   // Built once: jsonwebtoken rebuilds a key from a string on every call (cost in bench/README.md).
   const key = createSecretKey(Buffer.from(secret.key, 'utf8'));
-  const algorithm = secret.type;
+  const mode = process.env.BENCH_JWT_ALGORITHM;
+  const asymmetric: Asymmetric | undefined = mode === 'EdDSA' || mode === 'ES256' || mode === 'RS256' ? mode : undefined;
+  const algorithm: jwt.Algorithm = asymmetric && asymmetric !== 'EdDSA' ? asymmetric : secret.type;
+  const claimsFunction = process.env.JWT_CLAIMS_FUNCTION || undefined;
+  const findToken = findTokenStatement(claimsFunction);
+  const signing = asymmetric ? generateKeyPair(asymmetric).privateKey : key;
+  const sign = (payload: Record<string, unknown>): string | Promise<string> =>
+    asymmetric === 'EdDSA'
+      ? new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'baseline' }).sign(signing)
+      : jwt.sign(payload, signing, { algorithm, ...(asymmetric ? { keyid: 'baseline' } : {}) });
+  const published = asymmetric ? await publicKeys(process.env.SERVICE_JWKS_URL ?? '') : new Map<string, KeyObject>();
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
   pool.on('error', () => {});
 
@@ -43,15 +62,15 @@ function main(): void {
     const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
     if (typeof token !== 'string' || !token) return graphqlError('refresh is required', 'BAD_USER_INPUT');
     const hash = createHash('sha256').update(token).digest('hex');
-    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: FIND_TOKEN.text, values: [hash] });
+    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: findToken.text, values: [hash] });
     const row = rows[0];
     const now = Date.now();
     if (!row || row.revoked_at || row.retired_at || row.expires_at.getTime() <= now || !row.is_active || row.role_id !== row.session_role_id) {
       return graphqlError('The refresh token is invalid or has expired.', 'UNAUTHENTICATED');
     }
     const iat = Math.floor(now / 1000);
-    const access = jwt.sign(
-      {
+    const custom = claimsFunction ? formatCustomClaims(claimsFunction, row.claims) : {};
+    const access = await sign({
         sub: String(row.user_id),
         iat,
         exp: iat + ACCESS_TOKEN_TTL,
@@ -61,24 +80,31 @@ function main(): void {
         user_name: row.username,
         user_email: row.email,
         [CLAIMS_NAMESPACE]: {
-          'x-hasura-allowed-roles': [row.role],
+          ...custom,
+          'x-hasura-allowed-roles': [row.role, ...row.granted_roles],
           'x-hasura-default-role': row.role,
           'x-hasura-user-id': String(row.user_id),
         },
-      },
-      key,
-      { algorithm },
-    );
+    });
     return { data: { user_refresh: { access, refresh: null } } };
   }
 
   /** The reason the caller's token is refused, or undefined when it is a valid access token. */
-  function refusal(authorization: string | undefined): string | undefined {
+  async function refusal(authorization: string | undefined): Promise<string | undefined> {
     const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
     if (!token) return 'This operation needs an access token.';
     let payload: jwt.JwtPayload | string;
     try {
-      payload = jwt.verify(token, key, { algorithms: [algorithm], clockTolerance: 0 });
+      if (!asymmetric) payload = jwt.verify(token, key, { algorithms: [algorithm], clockTolerance: 0 });
+      else {
+        const kid = jwt.decode(token, { complete: true })?.header.kid;
+        const publicKey = kid === undefined ? undefined : published.get(kid);
+        if (!publicKey) throw new Error('unknown kid');
+        payload =
+          asymmetric === 'EdDSA'
+            ? ((await jwtVerify(token, publicKey, { algorithms: ['EdDSA'], clockTolerance: 0 })).payload as jwt.JwtPayload)
+            : jwt.verify(token, publicKey, { algorithms: [algorithm], clockTolerance: 0 });
+      }
     } catch {
       return 'The access token is invalid or has expired.';
     }
@@ -89,8 +115,8 @@ function main(): void {
     return undefined;
   }
 
-  function verify(body: string, authorization: string | undefined): unknown {
-    const refused = refusal(authorization);
+  async function verify(body: string, authorization: string | undefined): Promise<unknown> {
+    const refused = await refusal(authorization);
     if (refused) return graphqlError(refused, 'UNAUTHENTICATED');
     const food = (JSON.parse(body) as { variables?: { food?: unknown } }).variables?.food;
     if (typeof food !== 'string') return graphqlError('food is required', 'BAD_USER_INPUT');
@@ -156,7 +182,7 @@ function main(): void {
 }
 
 /** action_sample's schema, by hand: a mutation whose resolver checks the token as /verify does. */
-function sampleSchema(refusal: (authorization: string | undefined) => string | undefined): GraphQLSchema {
+function sampleSchema(refusal: (authorization: string | undefined) => Promise<string | undefined>): GraphQLSchema {
   const SampleOutput = new GraphQLObjectType({ name: 'SampleOutput', fields: { hotdog: { type: new GraphQLNonNull(GraphQLBoolean) } } });
   return new GraphQLSchema({
     query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLBoolean, resolve: () => true } } }),
@@ -166,8 +192,8 @@ function sampleSchema(refusal: (authorization: string | undefined) => string | u
         action_sample: {
           type: SampleOutput,
           args: { food: { type: new GraphQLNonNull(GraphQLString) } },
-          resolve: (_root, args: { food: string }, context: { authorization: string | undefined }) => {
-            const refused = refusal(context.authorization);
+          resolve: async (_root, args: { food: string }, context: { authorization: string | undefined }) => {
+            const refused = await refusal(context.authorization);
             if (refused) throw new GraphQLError(refused, { extensions: { code: 'UNAUTHENTICATED' } });
             return { hotdog: isHotdog(args.food) };
           },
@@ -187,4 +213,13 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(json);
 }
 
-main();
+/** The service's published keys by kid, fetched once at start. */
+async function publicKeys(url: string): Promise<Map<string, KeyObject>> {
+  const body = (await (await fetch(url)).json()) as { keys: Array<{ kid: string } & Record<string, unknown>> };
+  return new Map(body.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`baseline failed to start: ${String(error)}\n`);
+  process.exit(1);
+});

@@ -1,9 +1,9 @@
 // Access tokens: JWTs that Hasura accepts as they are. Verified here with the same
 // key and rules Hasura applies, because only the Authorization header identifies a caller.
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
+import type { JwtSigner } from '../keys/jwt-signer';
 import { UnauthenticatedError } from './errors';
 import type { JwtConfig } from './jwt-config';
 
@@ -17,14 +17,17 @@ export interface TokenSubject {
   amr?: readonly string[];
   /** An anonymous user (user_signin_anonymous), not yet upgraded by user_register. */
   anonymous?: boolean;
+  /** Roles granted besides `role`: x-hasura-allowed-roles is `role` plus these. */
+  grantedRoles?: readonly string[];
+  /** Custom claims, already in Hasura's formats (`x-hasura-…` names, string values). */
+  claims?: Readonly<Record<string, string>>;
 }
 
 export interface HasuraClaims {
   'x-hasura-allowed-roles': string[];
   'x-hasura-default-role': string;
   'x-hasura-user-id': string;
-  /** In every token, so a Hasura permission may always compare it ("true" or "false"). */
-  'x-hasura-user-is-anonymous': 'true' | 'false';
+  [claim: `x-hasura-${string}`]: string | string[];
 }
 
 export interface AccessTokenPayload {
@@ -68,15 +71,21 @@ export class AccessTokens {
     private readonly config: JwtConfig,
     private readonly ttlSeconds: number,
     private readonly clock: Clock,
+    /** The one signing path: an HMAC key or the key ring, as HASURA_GRAPHQL_JWT_SECRET says. */
+    private readonly signer: JwtSigner,
   ) {}
 
-  sign(subject: TokenSubject): string {
+  async sign(subject: TokenSubject): Promise<string> {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const claims: HasuraClaims = {
-      'x-hasura-allowed-roles': [subject.role],
+      // Custom claims first: the three the session rests on are written last and always win
+      // (the claims function is refused before it could set them anyway).
+      ...subject.claims,
+      'x-hasura-allowed-roles': [...new Set([subject.role, ...(subject.grantedRoles ?? [])])],
       'x-hasura-default-role': subject.role,
       'x-hasura-user-id': String(subject.userId),
-      'x-hasura-user-is-anonymous': subject.anonymous ? 'true' : 'false',
+      // Only in an anonymous user's tokens: gone from the first token after the upgrade.
+      ...(subject.anonymous ? { 'x-hasura-user-is-anonymous': 'true' } : {}),
     };
     const payload: AccessTokenPayload = {
       sub: String(subject.userId),
@@ -92,11 +101,11 @@ export class AccessTokens {
     };
     if (this.config.issuer !== undefined) payload.iss = this.config.issuer;
     if (this.config.audience !== undefined) payload.aud = this.config.audience;
-    return jwt.sign(payload, this.config.key, { algorithm: this.config.algorithm });
+    return this.signer.sign(payload);
   }
 
   /** Verifies signature, algorithm, expiry (zero skew), issuer, audience and the token type. */
-  verify(token: string): Readonly<Caller> {
+  async verify(token: string): Promise<Readonly<Caller>> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
     const known = this.verified.get(token);
     if (known) {
@@ -105,19 +114,13 @@ export class AccessTokens {
       this.verified.delete(token);
       throw new UnauthenticatedError('The access token is invalid or has expired.');
     }
-    let payload: jwt.JwtPayload | string;
+    let payload: Record<string, unknown>;
     try {
-      payload = jwt.verify(token, this.config.key, {
-        algorithms: [this.config.algorithm],
-        clockTimestamp: now,
-        clockTolerance: 0,
-        issuer: this.config.issuer,
-        audience: audienceOption(this.config.audience),
-      });
+      payload = await this.signer.verify(token, { now, issuer: this.config.issuer, audience: this.config.audience });
     } catch {
       throw new UnauthenticatedError('The access token is invalid or has expired.');
     }
-    if (typeof payload === 'string' || payload.token_type !== 'access' || typeof payload.exp !== 'number') {
+    if (payload.token_type !== 'access' || typeof payload.exp !== 'number') {
       throw new UnauthenticatedError('The access token is invalid or has expired.');
     }
     const claims = readClaims(payload[this.config.claimsNamespace]);
@@ -129,11 +132,6 @@ export class AccessTokens {
     this.verified.set(token, { caller, exp: payload.exp });
     return caller;
   }
-}
-
-function audienceOption(audience: string | string[] | undefined): [string, ...string[]] | string | undefined {
-  if (Array.isArray(audience)) return audience.length ? (audience as [string, ...string[]]) : undefined;
-  return audience;
 }
 
 function readClaims(value: unknown): HasuraClaims | undefined {

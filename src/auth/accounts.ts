@@ -246,7 +246,7 @@ export class Accounts {
   async refresh(refreshToken: string): Promise<RefreshedTokens> {
     this.checkRefreshToken(refreshToken);
     const result = await this.sessions.refresh(refreshToken);
-    return { access: this.tokens.sign(result.subject), refresh: result.refreshToken };
+    return { access: await this.tokens.sign(result.subject), refresh: result.refreshToken };
   }
 
   async logout(refreshToken: string): Promise<void> {

@@ -7,9 +7,10 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database, Db } from '../db/database';
-import { statement } from '../db/statements';
+import { statement, type Statement } from '../db/statements';
 import type { TokenSubject } from './access-tokens';
 import { UnauthenticatedError } from './errors';
+import { claimsCallSql, CustomClaimsError, grantedRolesSql, type TokenGrants } from './token-claims';
 
 export type SessionEndReason =
   | 'logout'
@@ -63,19 +64,33 @@ export interface TokenRow {
   is_anonymous: boolean;
   /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
   amr: string[] | null;
+  /** Roles granted besides the default one (user_roles). */
+  granted_roles: string[];
+  /** JWT_CLAIMS_FUNCTION's result; NULL without one. */
+  claims: unknown;
 }
 
-/** The refresh path's one lookup; exported so the benchmark's baseline runs the very same statement. */
-export const FIND_TOKEN = statement<[tokenHash: string], TokenRow>(
-  'sessions.find_token',
-  `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
-          u.id AS user_id, u.username, u.email, u.is_active, u.is_anonymous, u.role_id, r.name AS role
-     FROM refresh_tokens rt
-     JOIN sessions s ON s.id = rt.session_id
-     JOIN users u ON u.id = s.user_id
-     JOIN roles r ON r.id = u.role_id
-    WHERE rt.token_hash = $1`,
-);
+/**
+ * The refresh path's one lookup, with the user's granted roles and, given JWT_CLAIMS_FUNCTION, its
+ * result: everything the new access token needs in one round trip. Exported so the benchmark's
+ * baseline runs the very same statement.
+ */
+export function findTokenStatement(claimsFunction?: string): Statement<[tokenHash: string], TokenRow> {
+  return statement<[tokenHash: string], TokenRow>(
+    claimsFunction === undefined ? 'sessions.find_token' : `sessions.find_token:${claimsFunction}`,
+    `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
+            u.id AS user_id, u.username, u.email, u.is_active, u.is_anonymous, u.role_id, r.name AS role,
+            ${grantedRolesSql('u.id')} AS granted_roles,
+            ${claimsFunction === undefined ? 'NULL::jsonb' : claimsCallSql(claimsFunction, 'u.id')} AS claims
+       FROM refresh_tokens rt
+       JOIN sessions s ON s.id = rt.session_id
+       JOIN users u ON u.id = s.user_id
+       JOIN roles r ON r.id = u.role_id
+      WHERE rt.token_hash = $1`,
+  );
+}
+
+export const FIND_TOKEN = findTokenStatement();
 
 // Retire the presented token and issue its successor atomically: of two concurrent refreshes
 // with one token, exactly one gets a row inserted. The successor's hash is the primary key, and a
@@ -97,6 +112,8 @@ export interface SessionsDependencies {
   options: SessionOptions;
   /** Derives a token's successor; from AUTH_SECRET, used for nothing else. */
   successorKey: Buffer;
+  /** Granted roles and custom claims, which the refresh lookup selects. */
+  grants: TokenGrants;
 }
 
 export class Sessions {
@@ -104,9 +121,13 @@ export class Sessions {
   private readonly clock: Clock;
   private readonly options: SessionOptions;
   private readonly successorKey: Buffer;
+  private readonly grants: TokenGrants;
+  private readonly findToken: Statement<[tokenHash: string], TokenRow>;
 
-  constructor({ db, clock, options, successorKey }: SessionsDependencies) {
+  constructor({ db, clock, options, successorKey, grants }: SessionsDependencies) {
     this.successorKey = successorKey;
+    this.grants = grants;
+    this.findToken = findTokenStatement(grants.claimsFunction);
     this.db = db;
     this.clock = clock;
     this.options = options;
@@ -149,7 +170,7 @@ export class Sessions {
   async refresh(refreshToken: string): Promise<RefreshResult> {
     const now = this.clock.now();
     const hash = hashRefreshToken(refreshToken);
-    const [row] = await FIND_TOKEN.rows(this.db.pool, hash);
+    const [row] = await this.lookup(hash);
     if (!row || row.revoked_at) throw new UnauthenticatedError('The refresh token is invalid or has expired.');
 
     const reason = this.refusal(row, now);
@@ -158,6 +179,7 @@ export class Sessions {
       throw new UnauthenticatedError('The refresh token is invalid or has expired.');
     }
 
+    const grants = this.grants.format(row.granted_roles, row.claims);
     const subject: TokenSubject = {
       userId: row.user_id,
       username: row.username,
@@ -166,6 +188,8 @@ export class Sessions {
       sessionId: row.session_id,
       amr: row.amr ?? ['pwd'],
       anonymous: row.is_anonymous,
+      grantedRoles: grants.roles,
+      claims: grants.claims,
     };
     if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
 
@@ -188,6 +212,17 @@ export class Sessions {
       throw new UnauthenticatedError('The refresh token is invalid or has expired.');
     }
     return { subject, refreshToken: next.token };
+  }
+
+  private async lookup(hash: string): Promise<TokenRow[]> {
+    try {
+      return await this.findToken.rows(this.db.pool, hash);
+    } catch (error) {
+      // The statement fails as a whole when the claims function does: say which, for the log.
+      const fn = this.grants.claimsFunction;
+      if (fn === undefined) throw error;
+      throw new CustomClaimsError(fn, `failed (${(error as Error).message})`, { cause: error });
+    }
   }
 
   /** The one successor a refresh token can have: an HMAC of it, shaped like a fresh token. */

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
 import type { Sessions } from './sessions';
+import type { TokenGrants } from './token-claims';
 
 export interface TokenPair {
   access: string;
@@ -47,6 +48,7 @@ export class SignIns {
   private readonly tickets: MfaTickets;
   private readonly totp: TotpFactor;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
+  private readonly grants: TokenGrants;
 
   constructor(deps: {
     db: Database;
@@ -55,7 +57,9 @@ export class SignIns {
     tickets: MfaTickets;
     totp: TotpFactor;
     metrics: Pick<Metrics, 'loginFailures'>;
+    grants: TokenGrants;
   }) {
+    this.grants = deps.grants;
     this.db = deps.db;
     this.sessions = deps.sessions;
     this.tokens = deps.tokens;
@@ -106,8 +110,10 @@ export class SignIns {
 
   /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
   async issue(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+    // Grants first: a claims function that refuses this user leaves no session behind.
+    const grants = await this.grants.of(user.id);
     const session = await this.sessions.start(user.id, user.roleId, amr);
-    const access = this.tokens.sign({
+    const access = await this.tokens.sign({
       userId: user.id,
       username: user.username,
       email: user.email,
@@ -115,6 +121,8 @@ export class SignIns {
       sessionId: session.sessionId,
       amr,
       anonymous: user.anonymous ?? false,
+      grantedRoles: grants.roles,
+      claims: grants.claims,
     });
     return { access, refresh: session.refreshToken };
   }

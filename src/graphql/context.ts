@@ -36,20 +36,33 @@ export interface ContextRequest {
   origin: RequestOrigin;
 }
 
-export function createContext(services: DomainServices, tokens: Pick<AccessTokens, 'verify'>, request: ContextRequest): Context {
-  let caller: Caller | undefined;
-  const verifiedCaller = (): Caller => {
-    if (caller) return caller;
-    const token = bearerToken(request.authorization);
-    if (!token) throw new UnauthenticatedError('This operation needs an access token: Authorization: Bearer <access token>.');
-    caller = tokens.verify(token);
-    return caller;
+export async function createContext(
+  services: DomainServices,
+  tokens: Pick<AccessTokens, 'verify'>,
+  request: ContextRequest,
+): Promise<Context> {
+  // Verified before the operation runs (verification may need the key ring, which is async);
+  // the outcome is only revealed when an operation asks for the caller, so a bad header does not
+  // stop the operations that need none (user_login, user_refresh).
+  let outcome: { caller: Caller } | { error: unknown } | undefined;
+  if (request.authorization !== undefined) {
+    try {
+      const token = bearerToken(request.authorization);
+      outcome = token ? { caller: await tokens.verify(token) } : undefined;
+    } catch (error) {
+      outcome = { error };
+    }
+  }
+  const caller = (): Caller => {
+    if (!outcome) throw new UnauthenticatedError('This operation needs an access token: Authorization: Bearer <access token>.');
+    if ('error' in outcome) throw outcome.error;
+    return outcome.caller;
   };
   return {
     services,
     notes: request.notes,
     origin: request.origin,
-    caller: verifiedCaller,
-    callerIfAny: () => (request.authorization === undefined ? undefined : verifiedCaller()),
+    caller,
+    callerIfAny: () => (request.authorization === undefined ? undefined : caller()),
   };
 }

@@ -16,6 +16,8 @@ import { playground } from './playground';
 import { providerRoutes } from './provider-routes';
 import type { ProviderSignIns } from '../providers/provider-sign-ins';
 import { securityPage } from './security-page';
+import { jwksEndpoint } from './jwks-endpoint';
+import type { KeySource } from '../keys/key-ring';
 
 export interface RouteDependencies {
   apollo: ApolloServer<Context>;
@@ -37,6 +39,8 @@ export interface RouteDependencies {
   /** Whether the service can serve (not stopping, database answering). */
   ready: () => Promise<boolean>;
   providerSignIns: ProviderSignIns;
+  /** The jwk_url mode's keys and Cache-Control max-age; unset with an HS* key (never published). */
+  jwks: { keys: KeySource; maxAge: number } | undefined;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
@@ -56,4 +60,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   const page = deps.playground ? playground(app, deps.playground.appName) : undefined;
   // POST and GET /graphql
   graphqlEndpoint(app, { apollo: deps.apollo, context: deps.context, playground: page });
+
+  // GET /.well-known/jwks.json (jwk_url mode only)
+  if (deps.jwks) app.get('/.well-known/jwks.json', jwksEndpoint(deps.jwks.keys, deps.jwks.maxAge));
 }

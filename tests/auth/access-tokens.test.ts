@@ -4,6 +4,7 @@ import jwt from 'jsonwebtoken';
 import { AccessTokens } from '../../src/auth/access-tokens';
 import { UnauthenticatedError } from '../../src/auth/errors';
 import { parseJwtSecret } from '../../src/auth/jwt-config';
+import { HmacSigner } from '../../src/keys/jwt-signer';
 import { ChangePasswordDocument, LoginDocument, SampleDocument } from '../generated/graphql';
 import { assignRole, bearer, PASSWORD, registerUser, type TestUser } from '../support/fixtures';
 import { hasuraVerify, type HasuraJwtSecret } from '../support/hasura-jwt';
@@ -34,7 +35,7 @@ describe('access tokens are accepted by Hasura as they are', () => {
       const session = hasuraVerify(user.tokens.access, secret, now);
       expect(session.allowedRoles).toEqual(['user']);
       expect(session.defaultRole).toBe('user');
-      expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id), 'x-hasura-user-is-anonymous': 'false' });
+      expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id) });
 
       const p = session.payload;
       expect(p).toMatchObject({ sub: String(user.id), token_type: 'access', user_name: user.username, user_email: user.email });
@@ -136,38 +137,44 @@ describe('operations that need a caller refuse anything but a valid access token
 describe('a token verified once is remembered, never past its expiry', () => {
   const subject = { userId: 7, username: 'ann', email: 'ann@example.com', role: 'user', sessionId: '2f1c7a52-7c0e-4d43-9a39-2b7a8f1d9e10' };
 
-  it('accepts it again until exp, then refuses it at exp exactly', () => {
+  it('accepts it again until exp, then refuses it at exp exactly', async () => {
     const clock = new TestClock(new Date('2026-01-01T00:00:00Z'));
-    const tokens = new AccessTokens(parseJwtSecret(JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY })), 60, clock);
-    const token = tokens.sign(subject);
-    expect(tokens.verify(token)).toEqual({ userId: 7, role: 'user', sessionId: subject.sessionId });
+    const tokens = hmacTokens(clock);
+    const token = await tokens.sign(subject);
+    expect(await tokens.verify(token)).toEqual({ userId: 7, role: 'user', sessionId: subject.sessionId });
     clock.advance(59);
-    expect(tokens.verify(token)).toMatchObject({ userId: 7 });
+    expect(await tokens.verify(token)).toMatchObject({ userId: 7 });
     clock.advance(1);
-    expect(() => tokens.verify(token)).toThrow(UnauthenticatedError);
+    await expect(tokens.verify(token)).rejects.toThrow(UnauthenticatedError);
     // Still refused afterwards, now without a remembered entry.
-    expect(() => tokens.verify(token)).toThrow(UnauthenticatedError);
+    await expect(tokens.verify(token)).rejects.toThrow(UnauthenticatedError);
   });
 
-  it('does not let a remembered token vouch for an altered one', () => {
+  it('does not let a remembered token vouch for an altered one', async () => {
     const clock = new TestClock();
-    const tokens = new AccessTokens(parseJwtSecret(JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY })), 60, clock);
-    const token = tokens.sign(subject);
-    tokens.verify(token);
+    const tokens = hmacTokens(clock);
+    const token = await tokens.sign(subject);
+    await tokens.verify(token);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: '8' })).toString('base64url')}.${signature}`;
-    expect(() => tokens.verify(forged)).toThrow(UnauthenticatedError);
+    await expect(tokens.verify(forged)).rejects.toThrow(UnauthenticatedError);
   });
 
-  it('hands out a caller no request can change for the next', () => {
-    const tokens = new AccessTokens(parseJwtSecret(JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY })), 60, new TestClock());
-    const token = tokens.sign(subject);
-    const first = tokens.verify(token) as { userId: number };
+  it('hands out a caller no request can change for the next', async () => {
+    const tokens = hmacTokens(new TestClock());
+    const token = await tokens.sign(subject);
+    const first = (await tokens.verify(token)) as { userId: number };
     // Modules are strict: writing to a frozen object throws.
     expect(() => {
       first.userId = 1;
     }).toThrow(TypeError);
-    expect(tokens.verify(token).userId).toBe(7);
+    expect((await tokens.verify(token)).userId).toBe(7);
   });
 });
+
+function hmacTokens(clock: TestClock): AccessTokens {
+  const config = parseJwtSecret(JSON.stringify({ type: 'HS256', key: TEST_JWT_KEY }));
+  if (config.mode !== 'hmac') throw new Error('expected an HMAC configuration');
+  return new AccessTokens(config, 60, clock, new HmacSigner(config));
+}

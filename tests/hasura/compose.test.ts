@@ -129,6 +129,15 @@ describe('Hasura in the stack', () => {
     expect(hasura().HASURA_GRAPHQL_JWT_SECRET).toBe(dotenv.HASURA_GRAPHQL_JWT_SECRET);
   });
 
+  it('verifies tokens through the service JWK set (jwk_url): Hasura holds no signing key', () => {
+    const secret = JSON.parse(hasura().HASURA_GRAPHQL_JWT_SECRET ?? '{}') as Record<string, unknown>;
+    expect(secret).not.toHaveProperty('key');
+    const url = new URL(String(secret.jwk_url));
+    expect(url.origin).toBe(new URL(hasura().AUTH_SERVICE_URL ?? '').origin);
+    expect(url.pathname).toBe('/.well-known/jwks.json');
+    expect(authConfig().tokens.jwt.mode).toBe('jwk_url');
+  });
+
   it('runs unauthenticated requests as public, with remote schema permissions on and an admin secret', () => {
     expect(hasura()).toMatchObject({ HASURA_GRAPHQL_UNAUTHORIZED_ROLE: 'public', HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS: 'true' });
     expect(hasura().HASURA_GRAPHQL_ADMIN_SECRET?.length).toBeGreaterThanOrEqual(16);

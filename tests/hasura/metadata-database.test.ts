@@ -34,6 +34,7 @@ const SECRET_COLUMNS: Record<string, string[]> = {
   provider_sign_in_codes: ['code_hash'],
   user_totp: ['secret', 'last_step'],
   user_passkeys: ['public_key', 'counter'],
+  signing_keys: ['private_key'],
 };
 /** Tables no role but admin may touch at all. */
 const PRIVATE_TABLES = [
@@ -45,6 +46,7 @@ const PRIVATE_TABLES = [
   'webauthn_challenges',
   'provider_sign_in_requests',
   'provider_sign_in_codes',
+  'signing_keys',
 ];
 const ROLES = ['public', 'user', 'manager', 'anonymous'];
 /** The webhook routes the service serves (README, Events), by trigger name. */
@@ -135,6 +137,7 @@ describe('the database source', () => {
       'public.signin_email_requests',
       'public.user_identities',
       'public.user_passkeys',
+      'public.user_roles',
       'public.user_totp',
       'public.users',
     ]);
@@ -143,7 +146,8 @@ describe('the database source', () => {
   it('tracks only tables and columns that exist in the migrated database', () => {
     for (const t of tables) {
       expect(t.table.schema).toBe('public');
-      const existing = tableColumns(t.table.name);
+      // An expression may also name an object relationship (`role: {name: …}`).
+      const existing = [...tableColumns(t.table.name), ...(t.object_relationships ?? []).map((r) => r.name)];
       for (const p of permissionsOf(t)) {
         const named = [...expand(p.columns, t.table.name), ...p.expressions.flatMap(expressionColumns)];
         expect({ table: t.table.name, role: p.role, missing: named.filter((c) => !existing.includes(c)) }).toEqual({
@@ -196,9 +200,21 @@ describe('permissions', () => {
     expect(all().filter((p) => PRIVATE_TABLES.includes(p.table))).toEqual([]);
   });
 
-  it('let no role insert, and delete only their own passkeys: the service writes accounts and factors', () => {
-    expect(all().filter((p) => p.kind === 'insert')).toEqual([]);
-    expect(all().filter((p) => p.kind === 'delete').map((p) => [p.table, p.role])).toEqual([['user_passkeys', 'user']]);
+  it('let no role insert, and delete only their own passkeys: the service writes accounts and factors (managers grant roles)', () => {
+    expect(all().filter((p) => p.kind === 'insert').map((p) => [p.table, p.role])).toEqual([['user_roles', 'manager']]);
+    expect(all().filter((p) => p.kind === 'delete').map((p) => [p.table, p.role])).toEqual([
+      ['user_passkeys', 'user'],
+      ['user_roles', 'manager'],
+    ]);
+  });
+
+  it('let a manager grant and revoke every role but admin, and a user read their own grants', () => {
+    const grants = table('user_roles');
+    const notAdmin = { role: { name: { _neq: 'admin' } } };
+    expect(grants.insert_permissions?.find((p) => p.role === 'manager')?.permission).toEqual({ check: notAdmin, columns: ['role_id', 'user_id'] });
+    expect(grants.delete_permissions?.find((p) => p.role === 'manager')?.permission).toEqual({ filter: notAdmin });
+    expect(grants.select_permissions?.find((p) => p.role === 'user')?.permission.filter).toEqual({ user_id: { _eq: 'X-Hasura-User-Id' } });
+    expect(grants.update_permissions ?? []).toEqual([]);
   });
 
   it('let a user list, rename and remove their own passkeys only, and see whether their TOTP is on', () => {

@@ -162,6 +162,8 @@ export interface ForwardedResponse {
  * (an operation outside it is refused by Hasura and never reaches the service), then the POST.
  */
 export async function forwardThroughHasura(remote: RemoteSchemaMetadata, request: ClientRequest, options: GatewayOptions): Promise<ForwardedResponse> {
+  // With jwk_url, Hasura's background refresh: the set is re-fetched only once its max-age is over.
+  if ('jwk_url' in options.jwtSecret) await options.jwtSecret.keys.refreshIfDue();
   const session = hasuraSession(request.headers, options, options.nowSeconds);
   if (session.role !== 'admin' && options.remoteSchemaPermissions !== false) {
     const permission = remote.permissions?.find((p) => p.role === session.role);

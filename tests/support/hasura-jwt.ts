@@ -1,8 +1,24 @@
 // Checks an access token the way Hasura v2 does in JWT mode, written
 // independently of the service's own verifier so that the two cannot agree on a mistake.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 
-export interface HasuraJwtSecret {
+interface ClaimRules {
+  claims_namespace?: string;
+  claims_format?: 'json' | 'stringified_json';
+  issuer?: string;
+  audience?: string | string[];
+}
+
+/** `{"type":"HS…","key":"…"}`, or `{"jwk_url":"…"}` with the JWK set Hasura keeps for it. */
+export type HasuraJwtSecret = HasuraHmacSecret | HasuraJwkUrlSecret;
+
+export interface HasuraJwkUrlSecret extends ClaimRules {
+  jwk_url: string;
+  /** What Hasura fetched from jwk_url (HasuraJwkSet). */
+  keys: HasuraJwkSet;
+}
+
+export interface HasuraHmacSecret {
   type: 'HS256' | 'HS384' | 'HS512';
   key: string;
   claims_namespace?: string;
@@ -25,11 +41,15 @@ export function hasuraVerify(token: string, secret: HasuraJwtSecret, nowSeconds 
   const parts = token.split('.');
   if (parts.length !== 3) throw new Error('JWSError: not a compact JWS');
   const [h, p, s] = parts as [string, string, string];
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string };
-  if (header.alg !== secret.type) throw new Error(`JWSError: alg ${header.alg} is not ${secret.type}`);
-  const expected = createHmac(HASH[secret.type], Buffer.from(secret.key, 'utf8')).update(`${h}.${p}`).digest();
-  const given = Buffer.from(s, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('JWSError: invalid signature');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
+  if ('jwk_url' in secret) {
+    secret.keys.check(header, `${h}.${p}`, Buffer.from(s, 'base64url'));
+  } else {
+    if (header.alg !== secret.type) throw new Error(`JWSError: alg ${header.alg} is not ${secret.type}`);
+    const expected = createHmac(HASH[secret.type], Buffer.from(secret.key, 'utf8')).update(`${h}.${p}`).digest();
+    const given = Buffer.from(s, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('JWSError: invalid signature');
+  }
 
   const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
   // Zero allowed skew, as Hasura's default.
@@ -64,4 +84,55 @@ export function hasuraVerify(token: string, secret: HasuraJwtSecret, nowSeconds 
     variables[name.toLowerCase()] = value;
   }
   return { allowedRoles: allowed as string[], defaultRole, variables, payload };
+}
+
+/**
+ * The JWK set Hasura holds for a `jwk_url`: fetched once, then again only when the last answer's
+ * Cache-Control max-age has passed (Hasura's refresh rule; with no max-age, never again). A token
+ * whose kid is not in the set held now is refused — Hasura does not re-fetch for an unknown kid.
+ */
+export class HasuraJwkSet {
+  private keys = new Map<string, { alg: string; key: KeyObject }>();
+  private refreshAt: number | undefined;
+  /** How many times the set was fetched. */
+  fetches = 0;
+
+  constructor(
+    readonly url: string,
+    /** Hasura's clock, in milliseconds. */
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** Fetches the set when Hasura would: the first time, and after max-age. */
+  async refreshIfDue(): Promise<void> {
+    if (this.fetches > 0 && (this.refreshAt === undefined || this.nowMs() < this.refreshAt)) return;
+    const response = await fetch(this.url);
+    if (response.status !== 200) throw new Error(`JWK set at ${this.url} answered ${response.status}`);
+    const maxAge = /(?:^|,)\s*(?:s-)?max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1];
+    this.refreshAt = maxAge === undefined ? undefined : this.nowMs() + Number(maxAge) * 1000;
+    const body = (await response.json()) as { keys: Array<JsonWebKey & { kid?: string; alg?: string }> };
+    this.keys = new Map(body.keys.map((jwk) => [String(jwk.kid), { alg: String(jwk.alg), key: createPublicKey({ key: jwk, format: 'jwk' }) }]));
+    this.fetches += 1;
+  }
+
+  kids(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** Throws unless the signature over `signingInput` is right for the header's kid and alg. */
+  check(header: { alg?: string; kid?: string }, signingInput: string, signature: Buffer): void {
+    const entry = header.kid === undefined ? undefined : this.keys.get(header.kid);
+    if (!entry) throw new Error(`JWSError: no key with kid ${String(header.kid)} in the JWK set`);
+    if (header.alg !== entry.alg) throw new Error(`JWSError: alg ${String(header.alg)} is not the key's ${entry.alg}`);
+    const data = Buffer.from(signingInput);
+    const ok =
+      entry.alg === 'EdDSA'
+        ? verifySignature(null, data, entry.key, signature)
+        : entry.alg === 'ES256'
+          ? verifySignature('sha256', data, { key: entry.key, dsaEncoding: 'ieee-p1363' }, signature)
+          : entry.alg === 'RS256'
+            ? verifySignature('sha256', data, entry.key, signature)
+            : false;
+    if (!ok) throw new Error('JWSError: invalid signature');
+  }
 }
