@@ -76,6 +76,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
     signIns: services.signIns,
     totp: services.totp,
     passkeys: services.passkeys,
+    emailVerifications: services.emailVerifications,
+    emailChanges: services.emailChanges,
+    accountDeletion: services.accountDeletion,
+    userSessions: services.userSessions,
   };
   registerRoutes(app, {
     apollo,
@@ -84,7 +88,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
         authorization: request.headers.authorization,
         notes: request.notes,
         // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
-        origin: { client: settings.trustProxy === false ? undefined : request.ip },
+        origin: {
+          client: settings.trustProxy === false ? undefined : request.ip,
+          userAgent: request.headers['user-agent'],
+        },
       }),
     deliveries: services.deliveries,
     webhookSecret: config.events.webhookSecret,

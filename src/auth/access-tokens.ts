@@ -15,12 +15,16 @@ export interface TokenSubject {
   sessionId: string;
   /** The factors the sign-in proved (RFC 8176 names: pwd, otp, …); password sign-ins when unset. */
   amr?: readonly string[];
+  /** Whether the address is verified: the x-hasura-user-email-verified claim ("false" when unset). */
+  emailVerified?: boolean;
 }
 
 export interface HasuraClaims {
   'x-hasura-allowed-roles': string[];
   'x-hasura-default-role': string;
   'x-hasura-user-id': string;
+  /** "true" once the user's address is verified (emailed link, or a provider that vouches for it). */
+  'x-hasura-user-email-verified'?: 'true' | 'false';
 }
 
 export interface AccessTokenPayload {
@@ -72,6 +76,7 @@ export class AccessTokens {
       'x-hasura-allowed-roles': [subject.role],
       'x-hasura-default-role': subject.role,
       'x-hasura-user-id': String(subject.userId),
+      'x-hasura-user-email-verified': subject.emailVerified ? 'true' : 'false',
     };
     const payload: AccessTokenPayload = {
       sub: String(subject.userId),

@@ -12,7 +12,8 @@ import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
 import { isEmailLogin, normaliseLogin, username } from './usernames';
-import type { SignIns, TokenPair } from './sign-in';
+import type { EmailVerificationMode, SignIns, TokenPair } from './sign-in';
+import { resolveLocale, type Locale } from '../locales';
 
 export type { TokenPair } from './sign-in';
 
@@ -20,7 +21,8 @@ export interface RegisteredUser {
   id: number;
   username: string;
   email: string;
-  tokens: TokenPair;
+  /** Null with EMAIL_VERIFICATION=required: the address must be verified before any sign-in. */
+  tokens: TokenPair | null;
 }
 
 export interface RefreshedTokens {
@@ -65,7 +67,11 @@ export interface AccountsDependencies {
   defaultRole: string;
   /** Where every sign-in ends: the second-factor gate. */
   signIns: SignIns;
+  /** Verification link at sign-up and the language of new users. */
+  lifecycle?: { emailVerification: EmailVerificationMode; emailVerifyTtl: number; defaultLocale: Locale };
 }
+
+const DEFAULT_LIFECYCLE = { emailVerification: 'optional', emailVerifyTtl: 24 * 3600, defaultLocale: 'en' } as const;
 
 export class Accounts {
   private readonly db: Database;
@@ -78,8 +84,10 @@ export class Accounts {
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
   private readonly defaultRole: string;
   private readonly signIns: SignIns;
+  private readonly lifecycle: NonNullable<AccountsDependencies['lifecycle']>;
 
-  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns }: AccountsDependencies) {
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns, lifecycle }: AccountsDependencies) {
+    this.lifecycle = lifecycle ?? DEFAULT_LIFECYCLE;
     this.db = db;
     this.hasher = hasher;
     this.policy = policy;
@@ -92,7 +100,10 @@ export class Accounts {
     this.signIns = signIns;
   }
 
-  async register(input: { username: string; email: string; password: string }, origin: RequestOrigin = {}): Promise<RegisteredUser> {
+  async register(
+    input: { username: string; email: string; password: string; locale?: string | null },
+    origin: RequestOrigin = {},
+  ): Promise<RegisteredUser> {
     const fields: FieldErrors = {};
     const name = validateField(fields, 'username', username, input.username);
     const address = validateField(fields, 'email', email, input.email);
@@ -103,6 +114,20 @@ export class Accounts {
     // Counted before the (deliberately slow) hash, so a flood of sign-ups costs no CPU.
     await this.limits.registration(origin);
     const passwordHash = await this.hasher.hash(input.password);
+    const now = this.clock.now();
+    // The verification link of the welcome email (one email at sign-up): its row is made with the
+    // user, so the welcome webhook finds it; the token is derived from it when the email is sent.
+    const verification =
+      this.lifecycle.emailVerification === 'off'
+        ? undefined
+        : {
+            create: {
+              email: address,
+              withWelcome: true,
+              createdAt: now,
+              expiresAt: new Date(now.getTime() + this.lifecycle.emailVerifyTtl * 1000),
+            },
+          };
     let user;
     try {
       user = await this.db.prisma.user.create({
@@ -113,8 +138,11 @@ export class Accounts {
           // From the service's clock, like every reset request's created_at: a reset token is
           // valid only for a request made after the last password change, so both sides of that
           // comparison must come from one clock (the database's may differ, and tests move ours).
-          passwordChangedAt: this.clock.now(),
+          passwordChangedAt: now,
           role: { connect: { name: this.defaultRole } },
+          // Unknown languages fall back rather than fail: a browser's es-MX is Spanish.
+          locale: resolveLocale(input.locale, this.lifecycle.defaultLocale),
+          ...(verification ? { emailVerifications: verification } : {}),
         },
         select: { id: true, username: true, email: true, roleId: true },
       });
@@ -128,8 +156,11 @@ export class Accounts {
           : { username: ['A user with that username already exists.'] },
       );
     }
-    // A new account has no second factor yet: straight past the gate.
-    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
+    // A new account has no second factor yet: straight past the gate, unless its address must be
+    // verified first (then no session at all until the link is opened).
+    const tokens = this.signIns.verificationRequired
+      ? null
+      : await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd'], { userAgent: origin.userAgent });
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
@@ -168,7 +199,11 @@ export class Accounts {
     await this.limits.loginSucceeded([text], origin);
     if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
 
-    return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, ['pwd']);
+    return this.signIns.complete(
+      { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name },
+      ['pwd'],
+      { userAgent: origin.userAgent },
+    );
   }
 
   /**

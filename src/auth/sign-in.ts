@@ -7,7 +7,7 @@ import type { MfaTickets } from '../factors/mfa-tickets';
 import type { TotpFactor } from '../factors/totp-factor';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
-import { InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
+import { EmailNotVerifiedError, InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
 import type { Sessions } from './sessions';
 
 export interface TokenPair {
@@ -31,6 +31,14 @@ export interface SignInUser {
  */
 export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'oauth' | 'email';
 
+/** EMAIL_VERIFICATION: whether an unverified address may sign in. */
+export type EmailVerificationMode = 'off' | 'optional' | 'required';
+
+/** What a new session records about the client that signed in. */
+export interface SignInClient {
+  userAgent?: string;
+}
+
 const TICKET_REFUSED = 'The sign-in ticket is invalid, used or expired: sign in again.';
 
 /** Methods that are, or complete, a second factor. */
@@ -43,6 +51,7 @@ export class SignIns {
   private readonly tickets: MfaTickets;
   private readonly totp: TotpFactor;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
+  private readonly emailVerification: EmailVerificationMode;
 
   constructor(deps: {
     db: Database;
@@ -51,7 +60,9 @@ export class SignIns {
     tickets: MfaTickets;
     totp: TotpFactor;
     metrics: Pick<Metrics, 'loginFailures'>;
+    emailVerification?: EmailVerificationMode;
   }) {
+    this.emailVerification = deps.emailVerification ?? 'optional';
     this.db = deps.db;
     this.sessions = deps.sessions;
     this.tokens = deps.tokens;
@@ -64,12 +75,19 @@ export class SignIns {
    * A user whose first factor just succeeded: tokens, or MFA_REQUIRED with a ticket when the
    * account has TOTP on and `amr` holds no second factor yet.
    */
-  async complete(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+  async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
+    // Before the second factor: an address that must be verified first makes a code pointless.
+    if (this.verificationRequired && !(await this.emailVerified(user.id))) throw new EmailNotVerifiedError();
     if (!amr.some((m) => MULTI_FACTOR.includes(m)) && (await this.hasSecondFactor(user.id))) {
       const { ticket, expiresAt } = await this.tickets.issue(user.id, amr);
       throw new MfaRequiredError(ticket, expiresAt);
     }
-    return this.issue(user, amr);
+    return this.issue(user, amr, client);
+  }
+
+  /** With EMAIL_VERIFICATION=required no token is issued before the address is verified. */
+  get verificationRequired(): boolean {
+    return this.emailVerification === 'required';
   }
 
   /**
@@ -101,9 +119,11 @@ export class SignIns {
   }
 
   /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
-  async issue(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
-    const session = await this.sessions.start(user.id, user.roleId, amr);
+  async issue(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
+    const session = await this.sessions.start(user.id, user.roleId, amr, client.userAgent);
+    const emailVerified = await this.emailVerified(user.id);
     const access = this.tokens.sign({
+      emailVerified,
       userId: user.id,
       username: user.username,
       email: user.email,
@@ -122,6 +142,11 @@ export class SignIns {
     });
     if (!user?.isActive) return undefined;
     return { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name };
+  }
+
+  private async emailVerified(userId: number): Promise<boolean> {
+    const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } });
+    return Boolean(user?.emailVerifiedAt);
   }
 
   private hasSecondFactor(userId: number): Promise<boolean> {

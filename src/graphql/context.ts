@@ -8,7 +8,19 @@ import type { Services } from '../services';
  * What resolvers may call: the domain's rules, never the database, the clock, the configuration or
  * the mailer behind them. A resolver that needs another domain service adds its name here.
  */
-export type DomainServices = Pick<Services, 'accounts' | 'passwordChanges' | 'passwordResets' | 'signIns' | 'totp' | 'passkeys' | 'providerSignIns'>;
+export type DomainServices = Pick<Services, 
+  | 'accounts'
+  | 'passwordChanges'
+  | 'passwordResets'
+  | 'signIns'
+  | 'totp'
+  | 'passkeys'
+  | 'providerSignIns'
+  | 'emailVerifications'
+  | 'emailChanges'
+  | 'accountDeletion'
+  | 'userSessions'
+>;
 
 export interface Context {
   services: DomainServices;

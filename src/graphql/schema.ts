@@ -6,11 +6,12 @@ import { MfaResolver } from './mfa.resolver';
 import { PasskeyResolver } from './passkey.resolver';
 import { PasswordResolver } from './password.resolver';
 import { ProviderResolver } from './provider.resolver';
+import { LifecycleResolver } from './lifecycle.resolver';
 import { SampleResolver } from './sample.resolver';
 
 export function buildAuthSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver],
+    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver, LifecycleResolver],
     authChecker,
     // Input rules live in the domain, which reports every bad field at once.
     validate: false,

@@ -1,5 +1,6 @@
-// The REST face for Hasura event triggers: POST /events/user_registered and
-// POST /events/password_reset_requested. Thin adapters: check the secret, check the payload, call
+// The REST face for Hasura event triggers: POST /events/user_registered,
+// /events/password_reset_requested, /events/email_verification_requested,
+// /events/email_change_requested and /events/email_change_notice. Thin adapters: check the secret, check the payload, call
 // the deliveries, translate the outcome into the answers Hasura acts on:
 //   200 {"status":"sent"|"already_sent"|"skipped"}  delivered; Hasura stops
 //   400 not a Hasura event for this trigger          (Hasura retries per retry_conf, uselessly)
@@ -9,6 +10,9 @@ import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
 import { MailDeliveryError } from '../email/mailer';
 import type { DeliveryOutcome, EmailDeliveries } from '../events/deliveries';
 import {
+  EMAIL_CHANGE_NOTICE,
+  EMAIL_CHANGE_REQUESTED,
+  EMAIL_VERIFICATION_REQUESTED,
   hasuraEventParser,
   PASSWORD_RESET_REQUESTED,
   USER_REGISTERED,
@@ -49,6 +53,9 @@ export function eventWebhooks(app: FastifyInstance, { deliveries, webhookSecret,
       };
       route(USER_REGISTERED, (event) => deliveries.welcome(event.row.id));
       route(PASSWORD_RESET_REQUESTED, (event) => deliveries.passwordReset(event.row.id));
+      route(EMAIL_VERIFICATION_REQUESTED, (event) => deliveries.verifyEmail(event.row.id));
+      route(EMAIL_CHANGE_REQUESTED, (event) => deliveries.emailChange(event.row.id));
+      route(EMAIL_CHANGE_NOTICE, (event) => deliveries.emailChangeNotice(event.row.id));
     },
     { prefix: '/events' },
   );

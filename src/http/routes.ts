@@ -42,7 +42,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   app.get('/readyz', readiness(deps.ready));
   if (deps.serveMetrics) app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
 
-  // POST /events/user_registered, POST /events/password_reset_requested
+  // POST /events/user_registered, /events/password_reset_requested, /events/email_verification_requested,
+  // /events/email_change_requested, /events/email_change_notice
   eventWebhooks(app, { deliveries: deps.deliveries, webhookSecret: deps.webhookSecret, logger: deps.logger });
 
   // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
