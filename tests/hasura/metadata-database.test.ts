@@ -51,9 +51,18 @@ const ROLES = ['public', 'user', 'manager'];
 const WEBHOOKS: Record<string, { path: string; table: string }> = {
   user_registered: { path: '/events/user_registered', table: 'users' },
   password_reset_requested: { path: '/events/password_reset_requested', table: 'password_reset_requests' },
+  email_verification_requested: { path: '/events/email_verification_requested', table: 'email_verification_requests' },
+  email_change_requested: { path: '/events/email_change_requested', table: 'email_change_requests' },
+  email_change_notice: { path: '/events/email_change_notice', table: 'email_change_requests' },
 };
 /** The row fields each webhook reads from `event.data.new`. */
-const WEBHOOK_NEEDS: Record<string, string[]> = { user_registered: ['id', 'username', 'email'], password_reset_requested: ['id', 'user_id'] };
+const WEBHOOK_NEEDS: Record<string, string[]> = {
+  user_registered: ['id', 'username', 'email'],
+  password_reset_requested: ['id', 'user_id'],
+  email_verification_requested: ['id', 'user_id'],
+  email_change_requested: ['id', 'user_id'],
+  email_change_notice: ['id', 'user_id'],
+};
 
 let db: TestDatabase;
 /** table -> its columns, as the migrations created them. */
@@ -124,6 +133,8 @@ describe('the database source', () => {
 
   it("tracks the tables clients read, and not the service's internal bookkeeping", () => {
     expect(tables.map((t) => `${t.table.schema}.${t.table.name}`).sort()).toEqual([
+      'public.email_change_requests',
+      'public.email_verification_requests',
       'public.password_reset_requests',
       'public.roles',
       'public.sessions',
@@ -305,15 +316,17 @@ describe('the service serves every trigger', () => {
         arg: { username: `hook_${name}`, email: `${name}@example.com`, password: 'a perfectly fine password' },
       });
       const userId = registered.data!.user_register.id;
+      // A request row of the trigger's table, as the service records it.
+      const requestInserts: Record<string, string> = {
+        password_reset_requests:
+          "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
+        email_verification_requests:
+          "INSERT INTO email_verification_requests (id, user_id, email, expires_at) SELECT gen_random_uuid(), id, email, now() + interval '1 hour' FROM users WHERE id = $1 RETURNING id",
+        email_change_requests:
+          "INSERT INTO email_change_requests (id, user_id, new_email, old_email, expires_at) SELECT gen_random_uuid(), id, 'new.' || email, email, now() + interval '1 hour' FROM users WHERE id = $1 RETURNING id",
+      };
       const rowId =
-        tableName === 'users'
-          ? userId
-          : (
-              await service.services.db.pool.query<{ id: string }>(
-                "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
-                [userId],
-              )
-            ).rows[0]!.id;
+        tableName === 'users' ? userId : (await service.services.db.pool.query<{ id: string }>(requestInserts[tableName]!, [userId])).rows[0]!.id;
       // As Hasura's database trigger builds `event.data.new`: row_to_json of the payload columns.
       const delivered = deliveredColumns(trigger, tableName).map((c) => `"${c}"`).join(', ');
       const { rows } = await service.services.db.pool.query<{ row: Record<string, unknown> }>(

@@ -13,12 +13,30 @@ export const USER_REGISTERED_COLUMNS = ['id', 'username', 'email', 'is_active', 
 /** The insert columns of the password_reset_requested trigger: the whole row, which holds no secret. */
 export const PASSWORD_RESET_REQUESTED_COLUMNS = ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'reset_sent'];
 
-export type TriggerName = 'user_registered' | 'password_reset_requested';
+/** The insert columns of the email_verification_requested trigger: the whole row, which holds no secret. */
+export const EMAIL_VERIFICATION_REQUESTED_COLUMNS = ['id', 'user_id', 'email', 'with_welcome', 'created_at', 'expires_at', 'used_at', 'link_sent'];
+/** The insert columns of both email-change triggers: the whole row, which holds no secret. */
+export const EMAIL_CHANGE_COLUMNS = ['id', 'user_id', 'new_email', 'old_email', 'created_at', 'expires_at', 'used_at', 'link_sent', 'notice_sent'];
+
+export type TriggerName =
+  | 'user_registered'
+  | 'password_reset_requested'
+  | 'email_verification_requested'
+  | 'email_change_requested'
+  | 'email_change_notice';
 
 const TABLES: Record<TriggerName, { table: string; columns: string[] }> = {
   user_registered: { table: 'users', columns: USER_REGISTERED_COLUMNS },
   password_reset_requested: { table: 'password_reset_requests', columns: PASSWORD_RESET_REQUESTED_COLUMNS },
+  email_verification_requested: { table: 'email_verification_requests', columns: EMAIL_VERIFICATION_REQUESTED_COLUMNS },
+  email_change_requested: { table: 'email_change_requests', columns: EMAIL_CHANGE_COLUMNS },
+  email_change_notice: { table: 'email_change_requests', columns: EMAIL_CHANGE_COLUMNS },
 };
+
+/** The triggers Hasura fires for an INSERT into `table` (one insert may fire several). */
+export function triggersOf(table: string): TriggerName[] {
+  return (Object.keys(TABLES) as TriggerName[]).filter((name) => TABLES[name].table === table);
+}
 
 export interface HasuraEventPayload {
   id: string;
