@@ -105,6 +105,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     // still waiting on the database must not answer 200 once it has.
     ready: async () => (await services.db.ping()) && !drain.draining,
     providerSignIns: services.providerSignIns,
+    defaultLocale: config.lifecycle.defaultLocale,
   });
   await app.ready();
 

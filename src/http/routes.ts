@@ -15,6 +15,8 @@ import { playground } from './playground';
 import { providerRoutes } from './provider-routes';
 import type { ProviderSignIns } from '../providers/provider-sign-ins';
 import { securityPage } from './security-page';
+import { linkPages } from './link-pages';
+import type { Locale } from '../locales';
 
 export interface RouteDependencies {
   apollo: ApolloServer<Context>;
@@ -35,6 +37,8 @@ export interface RouteDependencies {
   /** Whether the service can serve (not stopping, database answering). */
   ready: () => Promise<boolean>;
   providerSignIns: ProviderSignIns;
+  /** The language of the reset and verification pages when neither the link nor the browser names one. */
+  defaultLocale: Locale;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
@@ -50,6 +54,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
   // GET /account/security and its files
   securityPage(app, deps.appName);
+  // GET /reset-password and GET /verify-email (the pages emailed links open) and their files
+  linkPages(app, { appName: deps.appName, defaultLocale: deps.defaultLocale });
 
   // GET /playground/* and, for a browser, GET /graphql
   const page = deps.playground ? playground(app, deps.playground.appName) : undefined;
