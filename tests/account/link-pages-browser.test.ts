@@ -91,7 +91,7 @@ describe.each(CASES)('in $locale', ({ locale, done, verified, button }) => {
     await page.getByLabel(locale === 'en' ? 'New password, again' : 'Repite la nueva contraseña').fill('a different one 2');
     await password.fill('the second password 2');
     await page.locator('#submit').click();
-    await page.waitForFunction(() => (globalThis as unknown as { document: Document }).document.getElementById('message')?.className === 'error');
+    await page.locator('#message.error').waitFor();
     expect(await page.locator('#message').getAttribute('aria-live')).toBe('polite');
 
     await page.locator('#password2').fill('the second password 2');
@@ -122,7 +122,7 @@ describe.each(CASES)('in $locale', ({ locale, done, verified, button }) => {
     // The same link again: refused, and the page says so in its language.
     await page.goto(onService(link));
     await page.getByRole('button', { name: button }).click();
-    await page.waitForFunction(() => (globalThis as unknown as { document: Document }).document.getElementById('message')?.className === 'error');
+    await page.locator('#message.error').waitFor();
     await page.close();
   });
 });
