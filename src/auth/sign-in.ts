@@ -95,7 +95,7 @@ export class SignIns {
    * unknown, used or expired is UNAUTHENTICATED (sign in again); a wrong code is INVALID_TOKEN and
    * leaves the ticket usable until it expires, within the per-account attempt limit.
    */
-  async completeWithCode(input: { ticket: string; code: string }): Promise<TokenPair> {
+  async completeWithCode(input: { ticket: string; code: string }, client: SignInClient = {}): Promise<TokenPair> {
     if (!input.ticket || !input.code.trim()) {
       throw new InvalidInputError({
         ...(input.ticket ? {} : { ticket: ['This field may not be blank.'] }),
@@ -115,7 +115,7 @@ export class SignIns {
     if (!(await this.tickets.consume(input.ticket))) throw new UnauthenticatedError(TICKET_REFUSED);
     const user = await this.activeUser(found.userId);
     if (!user) throw new UnauthenticatedError(TICKET_REFUSED);
-    return this.issue(user, [...(found.amr as AuthMethod[]), 'otp']);
+    return this.issue(user, [...(found.amr as AuthMethod[]), 'otp'], client);
   }
 
   /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
