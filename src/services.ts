@@ -157,7 +157,14 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   const verifyTokens = new RowTokens(keys.key('email-verification-token'));
   const changeTokens = new RowTokens(keys.key('email-change-token'));
   const reauthentication = new Reauthentication({ db, sessions, hasher, limits, metrics });
-  const emailVerifications = new EmailVerifications({ db, tokens: verifyTokens, clock, limits, ttlSeconds: config.lifecycle.emailVerifyTtl });
+  const emailVerifications = new EmailVerifications({
+    db,
+    tokens: verifyTokens,
+    clock,
+    limits,
+    ttlSeconds: config.lifecycle.emailVerifyTtl,
+    mode: config.lifecycle.emailVerification,
+  });
   const emailChanges = new EmailChanges({
     db,
     tokens: changeTokens,

@@ -149,6 +149,9 @@ describe('EMAIL_VERIFICATION=off', () => {
     const { user, mail } = await registerAndWelcome(t, 'relaxed');
     expect(mail.text).not.toContain(VERIFY_URL);
     expect(await t.service.services.db.prisma.emailVerificationRequest.count({ where: { userId: user.id } })).toBe(0);
+    // Nor on request.
+    expect((await t.service.request(EmailVerificationResendDocument, { arg: { email: user.email } })).errors).toBeUndefined();
+    expect(await t.service.services.db.prisma.emailVerificationRequest.count({ where: { userId: user.id } })).toBe(0);
     expect(hasuraClaims((user.tokens as { access: string }).access)['x-hasura-user-email-verified']).toBe('false');
   });
 });
