@@ -72,8 +72,10 @@ export class SignIns {
   }
 
   /**
-   * A user whose first factor just succeeded: tokens, or MFA_REQUIRED with a ticket when the
-   * account has TOTP on and `amr` holds no second factor yet.
+   * A user whose first factor just succeeded: tokens; EMAIL_NOT_VERIFIED when EMAIL_VERIFICATION is
+   * `required` and the address is not verified (only now, after the first factor, so a guesser
+   * learns nothing); or MFA_REQUIRED with a ticket when the account has TOTP on and `amr` holds no
+   * second factor yet.
    */
   async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
     // Before the second factor: an address that must be verified first makes a code pointless.
