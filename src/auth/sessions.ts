@@ -263,10 +263,11 @@ export class Sessions {
     return (await db.session.count({ where: { id: sessionId, userId, revokedAt: null } })) === 1;
   }
 
-  /** The user's live sessions, most recently used first. */
+  /** The user's live sessions (not ended, holding an unexpired token), most recently used first. */
   async list(userId: number): Promise<SessionView[]> {
     return this.db.prisma.session.findMany({
-      where: { userId, revokedAt: null },
+      // An expired session is ended only when its token comes back; until then it is not live either.
+      where: { userId, revokedAt: null, refreshTokens: { some: { retiredAt: null, expiresAt: { gt: this.clock.now() } } } },
       orderBy: [{ lastUsedAt: 'desc' }, { createdAt: 'desc' }],
       select: { id: true, createdAt: true, lastUsedAt: true, userAgent: true },
     });

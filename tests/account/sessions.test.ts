@@ -70,3 +70,11 @@ it('needs an access token', async () => {
   expect(codeOf(await t.service.request(SessionsDocument, {}))).toBe('UNAUTHENTICATED');
   expect(codeOf(await t.service.request(LogoutAllDocument, {}))).toBe('UNAUTHENTICATED');
 });
+
+it('leaves out sessions whose refresh token has expired', async () => {
+  const user = await t.users.register({ username: 'sleeper' });
+  clock.advance(7 * 86400 + 1);
+  const fresh = await t.users.signIn(user);
+  const sessions = (await t.service.request(SessionsDocument, {}, bearer(fresh.access))).data!.user_sessions;
+  expect(sessions.map((s) => s.current)).toEqual([true]);
+});
