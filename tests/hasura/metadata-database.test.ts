@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { USERNAME_PATTERN } from '../../src/auth/usernames';
 import { LEASE_SECONDS } from '../../src/events/email-claims';
+import { LOCALES } from '../../src/locales';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventDelivery } from '../support/hasura-gateway';
 import {
@@ -225,15 +226,20 @@ describe('permissions', () => {
     for (const p of all()) expect(p.expressions.flatMap(expressionSessionVariables).every((v) => v === 'x-hasura-user-id')).toBe(true);
   });
 
-  it('let a user read and rename their own row only', () => {
+  it('let a user read their own row only, and change only its name and language', () => {
     const users = table('users');
     const own = { id: { _eq: 'X-Hasura-User-Id' } };
     const select = users.select_permissions?.find((p) => p.role === 'user')?.permission;
     expect(select?.filter).toEqual(own);
     expect(select?.columns).toEqual(expect.arrayContaining(['id', 'username', 'email']));
     const update = users.update_permissions?.find((p) => p.role === 'user')?.permission;
-    // A rename must follow the username rule, the same pattern as registration's.
-    expect(update).toEqual({ columns: ['username'], filter: own, check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }] } });
+    // A rename must follow the username rule, the same pattern as registration's; a language must
+    // be one the service speaks.
+    expect(update).toEqual({
+      columns: ['username', 'locale'],
+      filter: own,
+      check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }, { locale: { _in: [...LOCALES] } }] },
+    });
   });
 
   it("let a user read their own provider identities only, and nobody write them", () => {
