@@ -3,7 +3,7 @@
 // verification and email-change requests, factors, passkeys and identities; the email claims
 // named after the user's rows go with them. Hasura's delete event on users lets apps react.
 import type { Caller } from '../auth/access-tokens';
-import { InvalidInputError } from '../auth/errors';
+import { InvalidInputError, UnauthenticatedError } from '../auth/errors';
 import type { RequestOrigin } from '../auth/rate-limits';
 import { lockActiveUser } from '../auth/users';
 import type { Clock } from '../clock';
@@ -37,7 +37,8 @@ export class AccountDeletion {
       await this.deps.reauthentication.checkPassword(user, input.password, origin);
     }
     await this.deps.db.prisma.$transaction(async (tx) => {
-      if (!(await lockActiveUser(tx, user.id))) throw new InvalidInputError({ password: [ACCOUNT_MESSAGES.sessionEnded] });
+      // Deactivated (or deleted) since the checks above: the caller's session no longer counts.
+      if (!(await lockActiveUser(tx, user.id))) throw new UnauthenticatedError(ACCOUNT_MESSAGES.sessionEnded);
       const [resets, verifications, changes] = await Promise.all([
         tx.passwordResetRequest.findMany({ where: { userId: user.id }, select: { id: true } }),
         tx.emailVerificationRequest.findMany({ where: { userId: user.id }, select: { id: true } }),
