@@ -10,6 +10,7 @@ import { parseJwtSecret, type JwtConfig } from './auth/jwt-config';
 import { username as usernameRule } from './auth/usernames';
 import { MIN_AUTH_SECRET_LENGTH } from './keys/derived-keys';
 import { parsePrivateJwks, type PrivateJwk } from './keys/private-jwks';
+import { LOCALES } from './locales';
 import { oidcProvidersSchema, providerSettings, redirectUrlsSchema, type BuiltInProviderVariables } from './providers/provider-config';
 
 export class ConfigError extends Error {
@@ -157,7 +158,7 @@ const variables = z.object({
   BCRYPT_ROUNDS: integer(4, 15).default(12),
   PASSWORD_MIN_LENGTH: integer(1, 72).default(8),
   PASSWORD_RESET_TTL: duration(60).default(3600),
-  PASSWORD_RESET_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000/reset-password'),
+  PASSWORD_RESET_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   EMAIL_FROM: z.string().min(3).default('Hasura Auth <no-reply@localhost>'),
   EMAIL_TEMPLATES_DIR: z.string().min(1).optional(),
@@ -243,6 +244,10 @@ const variables = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be a function name like public.jwt_claims')
     .optional(),
+  EMAIL_VERIFICATION: z.enum(['off', 'optional', 'required']).default('optional'),
+  EMAIL_VERIFY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  EMAIL_VERIFY_TTL: duration(60).default(24 * 3600),
+  DEFAULT_LOCALE: z.enum(LOCALES).default('en'),
 });
 
 type Variables = z.infer<typeof variables>;
@@ -309,6 +314,8 @@ const schema = variables.transform((env, ctx) => {
   // The browser refuses such a page anyway; better one clear line at start-up.
   if (outside) return refuse('WEBAUTHN_ORIGINS', `holds ${outside}, which is not on WEBAUTHN_RP_ID ${rpId} or a subdomain of it`);
 
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+
   return {
     environment: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -343,7 +350,7 @@ const schema = variables.transform((env, ctx) => {
        */
       metricsEnabled: env.METRICS_TOKEN !== undefined || !production,
       /** Where browsers reach the service (no trailing slash): provider callbacks are built from it, never from request headers. */
-      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      publicUrl,
     },
     database: {
       /** Unset: the embedded PGlite database under `dataDir`. */
@@ -381,7 +388,8 @@ const schema = variables.transform((env, ctx) => {
       minLength: env.PASSWORD_MIN_LENGTH,
       /** Seconds a reset link works. */
       resetTtl: env.PASSWORD_RESET_TTL,
-      resetUrl: env.PASSWORD_RESET_URL,
+      /** The service's own page unless the app has one: a development log's links then work as they are. */
+      resetUrl: env.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
     },
     email: {
       smtpUrl: env.SMTP_URL,
@@ -457,6 +465,17 @@ const schema = variables.transform((env, ctx) => {
       role: env.ANONYMOUS_ROLE,
       /** Seconds without a sign-in or a refresh after which an anonymous user is deleted. */
       ttl: env.ANONYMOUS_USER_TTL,
+    },
+    /** The account's life after sign-up: verification and change of the email address, languages. */
+    lifecycle: {
+      /** off: no verification; optional: verified addresses are marked (claim); required: no tokens before it. */
+      emailVerification: env.EMAIL_VERIFICATION,
+      /** The page a verification or email-change link opens; the service's own unless the app has one. */
+      emailVerifyUrl: env.EMAIL_VERIFY_URL ?? `${publicUrl}/verify-email`,
+      /** Seconds a verification or email-change link works. */
+      emailVerifyTtl: env.EMAIL_VERIFY_TTL,
+      /** The language of users who chose none, and of anything not translated. */
+      defaultLocale: env.DEFAULT_LOCALE,
     },
   };
 });

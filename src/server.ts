@@ -79,6 +79,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
     passkeys: services.passkeys,
     emailSignIns: services.emailSignIns,
     anonymousUsers: services.anonymousUsers,
+    emailVerifications: services.emailVerifications,
+    emailChanges: services.emailChanges,
+    accountDeletion: services.accountDeletion,
+    userSessions: services.userSessions,
   };
   registerRoutes(app, {
     apollo,
@@ -87,7 +91,10 @@ export async function createServer(services: Services, logger: Logger): Promise<
         authorization: request.headers.authorization,
         notes: request.notes,
         // The client's address only when a trusted proxy names it: behind Hasura the peer is Hasura.
-        origin: { client: settings.trustProxy === false ? undefined : request.ip },
+        origin: {
+          client: settings.trustProxy === false ? undefined : request.ip,
+          userAgent: request.headers['user-agent'],
+        },
       }),
     deliveries: services.deliveries,
     anonymousUsers: services.anonymousUsers,
@@ -103,6 +110,7 @@ export async function createServer(services: Services, logger: Logger): Promise<
     ready: async () => (await services.db.ping()) && !drain.draining,
     providerSignIns: services.providerSignIns,
     jwks: services.keyRing ? { keys: services.keyRing, maxAge: config.tokens.keyRing.jwksMaxAge } : undefined,
+    defaultLocale: config.lifecycle.defaultLocale,
   });
   // The ring is read (and, when empty, given its first key) before anything is served.
   if (services.keyRing) await services.keyRing.jwks();

@@ -34,6 +34,11 @@ import { ProviderAccounts } from './providers/provider-accounts';
 import { createProviderClients } from './providers/provider-clients';
 import { ProviderSignIns } from './providers/provider-sign-ins';
 import { AllowedRedirects } from './providers/redirect-urls';
+import { AccountDeletion } from './account/account-deletion';
+import { EmailChanges } from './account/email-changes';
+import { EmailVerifications } from './account/email-verifications';
+import { Reauthentication } from './account/reauthentication';
+import { UserSessions } from './account/user-sessions';
 
 export interface Services {
   config: Config;
@@ -67,6 +72,11 @@ export interface Services {
   deliveries: EmailDeliveries;
   /** The jwk_url mode's signing keys (GET /.well-known/jwks.json); unset with an HS* key. */
   keyRing: KeySource | undefined;
+  /** Verification links (sign-up, resend) and their check. */
+  emailVerifications: EmailVerifications;
+  emailChanges: EmailChanges;
+  accountDeletion: AccountDeletion;
+  userSessions: UserSessions;
 }
 
 export function createServices(config: Config, db: Database, clock: Clock, logger: Logger): Services {
@@ -98,8 +108,29 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     recoveryCodes: new RecoveryCodes(keys.key('mfa-recovery-code')),
     issuer: config.email.appName,
   });
-  const signIns = new SignIns({ db, sessions, tokens, tickets: new MfaTickets({ db, clock }), totp, metrics, grants });
-  const accounts = new Accounts({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole: config.roles.default, signIns });
+  const signIns = new SignIns({
+    db,
+    sessions,
+    tokens,
+    tickets: new MfaTickets({ db, clock }),
+    totp,
+    metrics,
+    grants,
+    emailVerification: config.lifecycle.emailVerification,
+  });
+  const accounts = new Accounts({
+    db,
+    hasher,
+    policy,
+    sessions,
+    tokens,
+    clock,
+    limits,
+    metrics,
+    defaultRole: config.roles.default,
+    signIns,
+    lifecycle: config.lifecycle,
+  });
   const passkeys = new Passkeys({ db, clock, signIns, webauthn: config.webauthn, handleKey: keys.key('webauthn-user-handle') });
   const resetTokens = new RowTokens(keys.key('password-reset-token'));
   const passwordChanges = new PasswordChanges({ db, hasher, policy, sessions, clock, limits, metrics });
@@ -139,7 +170,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   const anonymousUsers = new AnonymousUsers({ db, clock, limits, signIns, options: config.anonymous });
 
   // Templates first: a broken override stops start-up before anything is listening.
-  const templates = EmailTemplates.load(config.email.templatesDir);
+  const templates = EmailTemplates.load(config.email.templatesDir, config.lifecycle.defaultLocale);
   if (templates.overridden.length) logger.info({ templates: templates.overridden }, 'using email templates from EMAIL_TEMPLATES_DIR');
   if (templates.ignored.length) {
     logger.warn({ files: templates.ignored }, 'EMAIL_TEMPLATES_DIR holds files that are no email template; they are ignored');
@@ -151,6 +182,28 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
       'SMTP_URL is unset: emails, reset links included, are written to this log instead of being sent',
     );
   }
+  const verifyTokens = new RowTokens(keys.key('email-verification-token'));
+  const changeTokens = new RowTokens(keys.key('email-change-token'));
+  const reauthentication = new Reauthentication({ db, sessions, hasher, limits, metrics });
+  const emailVerifications = new EmailVerifications({
+    db,
+    tokens: verifyTokens,
+    clock,
+    limits,
+    ttlSeconds: config.lifecycle.emailVerifyTtl,
+    mode: config.lifecycle.emailVerification,
+  });
+  const emailChanges = new EmailChanges({
+    db,
+    tokens: changeTokens,
+    clock,
+    limits,
+    sessions,
+    reauthentication,
+    ttlSeconds: config.lifecycle.emailVerifyTtl,
+  });
+  const accountDeletion = new AccountDeletion({ db, clock, reauthentication });
+  const userSessions = new UserSessions({ sessions, reauthentication });
   const deliveries = new EmailDeliveries({
     db,
     mailer,
@@ -165,6 +218,9 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     passwordResetUrl: config.passwords.resetUrl,
     signInSecrets,
     signInEmailUrl: config.passwordless.url,
+    verifyTokens,
+    changeTokens,
+    lifecycle: config.lifecycle,
   });
   return {
     config,
@@ -190,6 +246,10 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     mailer,
     deliveries,
     keyRing,
+    emailVerifications,
+    emailChanges,
+    accountDeletion,
+    userSessions,
   };
 }
 

@@ -270,3 +270,33 @@ describe('key and claims settings', () => {
     expect(message).not.toContain('SECRET-D-VALUE');
   });
 });
+
+describe('account lifecycle settings', () => {
+  it("default to optional verification, 24-hour links, English, and the service's own pages", () => {
+    const config = load({ PORT: '4100' });
+    expect(config.lifecycle).toEqual({
+      emailVerification: 'optional',
+      emailVerifyUrl: 'http://localhost:4100/verify-email',
+      emailVerifyTtl: 24 * 3600,
+      defaultLocale: 'en',
+    });
+    expect(config.passwords.resetUrl).toBe('http://localhost:4100/reset-password');
+  });
+
+  it('build the default pages from PUBLIC_URL, and take an app’s own pages when given', () => {
+    expect(load({ PUBLIC_URL: 'https://auth.example.com/' }).passwords.resetUrl).toBe('https://auth.example.com/reset-password');
+    const own = load({ PASSWORD_RESET_URL: 'https://app.example.com/reset', EMAIL_VERIFY_URL: 'https://app.example.com/verify' });
+    expect(own.passwords.resetUrl).toBe('https://app.example.com/reset');
+    expect(own.lifecycle.emailVerifyUrl).toBe('https://app.example.com/verify');
+  });
+
+  it('refuse an unknown mode or language, naming the variable', () => {
+    expect(failure({ EMAIL_VERIFICATION: 'sometimes' })).toContain('EMAIL_VERIFICATION');
+    expect(failure({ DEFAULT_LOCALE: 'pt' })).toContain('DEFAULT_LOCALE');
+    expect(load({ EMAIL_VERIFICATION: 'required', DEFAULT_LOCALE: 'de', EMAIL_VERIFY_TTL: '2h' }).lifecycle).toMatchObject({
+      emailVerification: 'required',
+      defaultLocale: 'de',
+      emailVerifyTtl: 7200,
+    });
+  });
+});

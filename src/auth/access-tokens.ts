@@ -21,6 +21,8 @@ export interface TokenSubject {
   grantedRoles?: readonly string[];
   /** Custom claims, already in Hasura's formats (`x-hasura-…` names, string values). */
   claims?: Readonly<Record<string, string>>;
+  /** Whether the address is verified: the x-hasura-user-email-verified claim ("false" when unset). */
+  emailVerified?: boolean;
 }
 
 export interface HasuraClaims {
@@ -86,6 +88,7 @@ export class AccessTokens {
       'x-hasura-user-id': String(subject.userId),
       // Only in an anonymous user's tokens: gone from the first token after the upgrade.
       ...(subject.anonymous ? { 'x-hasura-user-is-anonymous': 'true' } : {}),
+      'x-hasura-user-email-verified': subject.emailVerified ? 'true' : 'false',
     };
     const payload: AccessTokenPayload = {
       sub: String(subject.userId),

@@ -13,7 +13,8 @@ import type { PasswordHasher } from './passwords';
 import type { RateLimits, RequestOrigin } from './rate-limits';
 import type { Sessions } from './sessions';
 import { isEmailLogin, normaliseLogin, username } from './usernames';
-import type { SignIns, TokenPair } from './sign-in';
+import type { EmailVerificationMode, SignIns, TokenPair } from './sign-in';
+import { resolveLocale, type Locale } from '../locales';
 
 export type { TokenPair } from './sign-in';
 
@@ -21,7 +22,8 @@ export interface RegisteredUser {
   id: number;
   username: string;
   email: string;
-  tokens: TokenPair;
+  /** Null with EMAIL_VERIFICATION=required: the address must be verified before any sign-in. */
+  tokens: TokenPair | null;
 }
 
 export interface RefreshedTokens {
@@ -77,7 +79,11 @@ export interface AccountsDependencies {
   defaultRole: string;
   /** Where every sign-in ends: the second-factor gate. */
   signIns: SignIns;
+  /** Verification link at sign-up and the language of new users. */
+  lifecycle?: { emailVerification: EmailVerificationMode; emailVerifyTtl: number; defaultLocale: Locale };
 }
+
+const DEFAULT_LIFECYCLE = { emailVerification: 'optional', emailVerifyTtl: 24 * 3600, defaultLocale: 'en' } as const;
 
 export class Accounts {
   private readonly db: Database;
@@ -90,8 +96,10 @@ export class Accounts {
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
   private readonly defaultRole: string;
   private readonly signIns: SignIns;
+  private readonly lifecycle: NonNullable<AccountsDependencies['lifecycle']>;
 
-  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns }: AccountsDependencies) {
+  constructor({ db, hasher, policy, sessions, tokens, clock, limits, metrics, defaultRole, signIns, lifecycle }: AccountsDependencies) {
+    this.lifecycle = lifecycle ?? DEFAULT_LIFECYCLE;
     this.db = db;
     this.hasher = hasher;
     this.policy = policy;
@@ -110,7 +118,7 @@ export class Accounts {
    * stays its own.
    */
   async register(
-    input: { username: string; email: string; password: string },
+    input: { username: string; email: string; password: string; locale?: string | null },
     origin: RequestOrigin = {},
     anonymousUserId?: number,
   ): Promise<RegisteredUser> {
@@ -127,8 +135,26 @@ export class Accounts {
     await this.limits.registration(origin);
     const passwordHash = await this.hasher.hash(input.password);
     if (anonymousUserId !== undefined && (await this.isAnonymous(anonymousUserId))) {
-      return this.upgrade(anonymousUserId, { username: name, email: address, passwordHash });
+      return this.upgrade(
+        anonymousUserId,
+        { username: name, email: address, passwordHash, locale: resolveLocale(input.locale, this.lifecycle.defaultLocale) },
+        origin,
+      );
     }
+    const now = this.clock.now();
+    // The verification link of the welcome email (one email at sign-up): its row is made with the
+    // user, so the welcome webhook finds it; the token is derived from it when the email is sent.
+    const verification =
+      this.lifecycle.emailVerification === 'off'
+        ? undefined
+        : {
+            create: {
+              email: address,
+              withWelcome: true,
+              createdAt: now,
+              expiresAt: new Date(now.getTime() + this.lifecycle.emailVerifyTtl * 1000),
+            },
+          };
     let user;
     try {
       user = await this.db.prisma.user.create({
@@ -139,16 +165,22 @@ export class Accounts {
           // From the service's clock, like every reset request's created_at: a reset token is
           // valid only for a request made after the last password change, so both sides of that
           // comparison must come from one clock (the database's may differ, and tests move ours).
-          passwordChangedAt: this.clock.now(),
+          passwordChangedAt: now,
           role: { connect: { name: this.defaultRole } },
+          // Unknown languages fall back rather than fail: a browser's es-MX is Spanish.
+          locale: resolveLocale(input.locale, this.lifecycle.defaultLocale),
+          ...(verification ? { emailVerifications: verification } : {}),
         },
         select: { id: true, username: true, email: true, roleId: true },
       });
     } catch (error) {
       throw takenError(error);
     }
-    // A new account has no second factor yet: straight past the gate.
-    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
+    // A new account has no second factor yet: straight past the gate, unless its address must be
+    // verified first (then no session at all until the link is opened).
+    const tokens = this.signIns.verificationRequired
+      ? null
+      : await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd'], { userAgent: origin.userAgent });
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
@@ -161,9 +193,15 @@ export class Accounts {
    * The anonymous user becomes a full account with the default role. Its anonymous sessions end
    * (their tokens say anonymous; a refresh would be refused for the role change anyway) and a new
    * session starts, whose tokens no longer carry the anonymous claim. The welcome email is not
-   * sent: Hasura's trigger fires on INSERT only.
+   * sent (Hasura's trigger fires on INSERT only), but with verification on the new address gets its
+   * verification link (a request row of its own, whose trigger sends it), and with `required` the
+   * upgrade answers no tokens until the address is verified, like any sign-up.
    */
-  private async upgrade(userId: number, account: { username: string; email: string; passwordHash: string }): Promise<RegisteredUser> {
+  private async upgrade(
+    userId: number,
+    account: { username: string; email: string; passwordHash: string; locale: string },
+    origin: RequestOrigin,
+  ): Promise<RegisteredUser> {
     const now = this.clock.now();
     let user;
     try {
@@ -177,13 +215,20 @@ export class Accounts {
         const role = await tx.role.findUniqueOrThrow({ where: { name: this.defaultRole }, select: { id: true } });
         await tx.user.update({ where: { id: userId }, data: { roleId: role.id } });
         await this.sessions.endAll(userId, 'role_change', undefined, tx);
+        if (this.lifecycle.emailVerification !== 'off') {
+          await tx.emailVerificationRequest.create({
+            data: { userId, email: account.email, createdAt: now, expiresAt: new Date(now.getTime() + this.lifecycle.emailVerifyTtl * 1000) },
+          });
+        }
         return tx.user.findUniqueOrThrow({ where: { id: userId }, select: { id: true, username: true, email: true, roleId: true } });
       }, TRANSACTION_OPTIONS);
     } catch (error) {
       throw takenError(error);
     }
     if (!user) throw new UnauthenticatedError('This anonymous user was already upgraded or removed: sign in again.');
-    const tokens = await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd']);
+    const tokens = this.signIns.verificationRequired
+      ? null
+      : await this.signIns.issue({ ...user, role: this.defaultRole }, ['pwd'], { userAgent: origin.userAgent });
     return { id: user.id, username: user.username, email: user.email, tokens };
   }
 
@@ -222,7 +267,11 @@ export class Accounts {
     await this.limits.loginSucceeded([text], origin);
     if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
 
-    return this.signIns.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, ['pwd']);
+    return this.signIns.complete(
+      { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name },
+      ['pwd'],
+      { userAgent: origin.userAgent },
+    );
   }
 
   /**

@@ -84,3 +84,22 @@ export class AccountExistsError extends AuthError {
     super('An account with this email address already exists. Sign in to it the way it was created.');
   }
 }
+
+/** A verification or email-change link that is wrong, used, expired or for another address. */
+export class InvalidLinkTokenError extends AuthError {
+  readonly code = 'INVALID_TOKEN';
+  constructor() {
+    super('The link is invalid or has expired.');
+  }
+}
+
+/**
+ * With EMAIL_VERIFICATION=required: the right password of an account whose address is not verified
+ * yet. Only ever thrown after the first factor succeeded, so it tells nothing to a guesser.
+ */
+export class EmailNotVerifiedError extends AuthError {
+  readonly code = 'EMAIL_NOT_VERIFIED';
+  constructor() {
+    super('The email address is not verified yet: open the link in the welcome email, or ask for a new one with user_email_verification_resend.');
+  }
+}

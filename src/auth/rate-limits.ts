@@ -33,6 +33,8 @@ export const RATE_LIMIT_TABLE = 'rate_limits';
 export interface RequestOrigin {
   /** The client's address; known only with TRUST_PROXY (behind Hasura every request comes from Hasura). */
   client?: string;
+  /** The client's User-Agent as sent (Hasura forwards it only with forward_client_headers); kept with a new session. */
+  userAgent?: string;
 }
 
 /** An expired row is dead weight (the next event starts a new window): deleted this often. */

@@ -19,7 +19,13 @@ export type SessionEndReason =
   | 'reuse'
   | 'role_change'
   | 'inactive'
-  | 'expired';
+  | 'expired'
+  /** The user ended it from the list of their sessions (user_session_revoke). */
+  | 'revoked'
+  /** user_logout_all. */
+  | 'logout_all'
+  /** The account's email changed (every session but the one that asked). */
+  | 'email_change';
 
 export interface SessionOptions {
   /** Seconds a refresh token lives. */
@@ -64,6 +70,8 @@ export interface TokenRow {
   is_anonymous: boolean;
   /** NULL only for sessions started before amr was recorded: those were password sign-ins. */
   amr: string[] | null;
+  email_verified: boolean;
+  last_used_at: Date;
   /** Roles granted besides the default one (user_roles). */
   granted_roles: string[];
   /** JWT_CLAIMS_FUNCTION's result; NULL without one. */
@@ -78,8 +86,9 @@ export interface TokenRow {
 export function findTokenStatement(claimsFunction?: string): Statement<[tokenHash: string], TokenRow> {
   return statement<[tokenHash: string], TokenRow>(
     claimsFunction === undefined ? 'sessions.find_token' : `sessions.find_token:${claimsFunction}`,
-    `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr,
+    `SELECT rt.session_id, rt.expires_at, rt.retired_at, s.revoked_at, s.role_id AS session_role_id, s.amr, s.last_used_at,
             u.id AS user_id, u.username, u.email, u.is_active, u.is_anonymous, u.role_id, r.name AS role,
+            u.email_verified_at IS NOT NULL AS email_verified,
             ${grantedRolesSql('u.id')} AS granted_roles,
             ${claimsFunction === undefined ? 'NULL::jsonb' : claimsCallSql(claimsFunction, 'u.id')} AS claims
        FROM refresh_tokens rt
@@ -105,6 +114,25 @@ const ROTATE = statement<[tokenHash: string, now: Date, nextHash: string, expire
    INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
    SELECT $3, session_id, $2, $4 FROM retired`,
 );
+
+// Without rotation a refresh writes nothing; the session's last use is then recorded at most once a
+// minute, so the hottest path gains one cheap UPDATE a minute per session, not one per request.
+const TOUCH = statement<[sessionId: string, now: Date]>(
+  'sessions.touch',
+  `UPDATE sessions SET last_used_at = $2 WHERE id = $1`,
+);
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** The longest User-Agent kept (the column's width). */
+const MAX_USER_AGENT = 512;
+
+/** A session as its user sees it in user_sessions. */
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+}
 
 export interface SessionsDependencies {
   db: Database;
@@ -137,7 +165,12 @@ export class Sessions {
    * Starts a session for a user who just proved who they are with the factors `amr` (kept with the
    * session, so refreshed access tokens say the same); records the login time.
    */
-  async start(userId: number, roleId: number, amr: readonly string[] = ['pwd']): Promise<{ sessionId: string; refreshToken: string }> {
+  async start(
+    userId: number,
+    roleId: number,
+    amr: readonly string[] = ['pwd'],
+    userAgent?: string,
+  ): Promise<{ sessionId: string; refreshToken: string }> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
@@ -153,6 +186,7 @@ export class Sessions {
             createdAt: now,
             lastUsedAt: now,
             amr: [...amr],
+            userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null,
             refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: this.expiry(now) } },
           },
         },
@@ -190,8 +224,12 @@ export class Sessions {
       anonymous: row.is_anonymous,
       grantedRoles: grants.roles,
       claims: grants.claims,
+      emailVerified: row.email_verified,
     };
-    if (!this.options.rotation && !row.retired_at) return { subject, refreshToken: undefined };
+    if (!this.options.rotation && !row.retired_at) {
+      if (now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) await TOUCH.run(this.db.pool, row.session_id, now);
+      return { subject, refreshToken: undefined };
+    }
 
     const next = this.successorOf(refreshToken);
     if (!row.retired_at) {
@@ -260,6 +298,26 @@ export class Sessions {
     // refuse a non-UUID with an error instead of "no such session".
     if (!SESSION_ID.test(sessionId)) return false;
     return (await db.session.count({ where: { id: sessionId, userId, revokedAt: null } })) === 1;
+  }
+
+  /** The user's live sessions (not ended, holding an unexpired token), most recently used first. */
+  async list(userId: number): Promise<SessionView[]> {
+    return this.db.prisma.session.findMany({
+      // An expired session is ended only when its token comes back; until then it is not live either.
+      where: { userId, revokedAt: null, refreshTokens: { some: { retiredAt: null, expiresAt: { gt: this.clock.now() } } } },
+      orderBy: [{ lastUsedAt: 'desc' }, { createdAt: 'desc' }],
+      select: { id: true, createdAt: true, lastUsedAt: true, userAgent: true },
+    });
+  }
+
+  /** Ends one live session of the user; false when the user has no such live session. */
+  async revoke(userId: number, sessionId: string): Promise<boolean> {
+    if (!SESSION_ID.test(sessionId)) return false;
+    const { count } = await this.db.prisma.session.updateMany({
+      where: { id: sessionId, userId, revokedAt: null },
+      data: { revokedAt: this.clock.now(), revokedReason: 'revoked' },
+    });
+    return count === 1;
   }
 
   private refusal(row: TokenRow, now: Date): SessionEndReason | undefined {

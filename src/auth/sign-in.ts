@@ -7,7 +7,7 @@ import type { MfaTickets } from '../factors/mfa-tickets';
 import type { TotpFactor } from '../factors/totp-factor';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
-import { InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
+import { EmailNotVerifiedError, InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
 import type { Sessions } from './sessions';
 import type { TokenGrants } from './token-claims';
 
@@ -36,6 +36,14 @@ export interface SignInUser {
  */
 export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'oauth' | 'email';
 
+/** EMAIL_VERIFICATION: whether an unverified address may sign in. */
+export type EmailVerificationMode = 'off' | 'optional' | 'required';
+
+/** What a new session records about the client that signed in. */
+export interface SignInClient {
+  userAgent?: string;
+}
+
 const TICKET_REFUSED = 'The sign-in ticket is invalid, used or expired: sign in again.';
 
 /** Methods that are, or complete, a second factor. */
@@ -49,6 +57,7 @@ export class SignIns {
   private readonly totp: TotpFactor;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
   private readonly grants: TokenGrants;
+  private readonly emailVerification: EmailVerificationMode;
 
   constructor(deps: {
     db: Database;
@@ -58,8 +67,10 @@ export class SignIns {
     totp: TotpFactor;
     metrics: Pick<Metrics, 'loginFailures'>;
     grants: TokenGrants;
+    emailVerification?: EmailVerificationMode;
   }) {
     this.grants = deps.grants;
+    this.emailVerification = deps.emailVerification ?? 'optional';
     this.db = deps.db;
     this.sessions = deps.sessions;
     this.tokens = deps.tokens;
@@ -69,15 +80,24 @@ export class SignIns {
   }
 
   /**
-   * A user whose first factor just succeeded: tokens, or MFA_REQUIRED with a ticket when the
-   * account has TOTP on and `amr` holds no second factor yet.
+   * A user whose first factor just succeeded: tokens; EMAIL_NOT_VERIFIED when EMAIL_VERIFICATION is
+   * `required` and the address is not verified (only now, after the first factor, so a guesser
+   * learns nothing); or MFA_REQUIRED with a ticket when the account has TOTP on and `amr` holds no
+   * second factor yet.
    */
-  async complete(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+  async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
+    // Before the second factor: an address that must be verified first makes a code pointless.
+    if (this.verificationRequired && !(await this.emailVerified(user.id))) throw new EmailNotVerifiedError();
     if (!amr.some((m) => MULTI_FACTOR.includes(m)) && (await this.hasSecondFactor(user.id))) {
       const { ticket, expiresAt } = await this.tickets.issue(user.id, amr);
       throw new MfaRequiredError(ticket, expiresAt);
     }
-    return this.issue(user, amr);
+    return this.issue(user, amr, client);
+  }
+
+  /** With EMAIL_VERIFICATION=required no token is issued before the address is verified. */
+  get verificationRequired(): boolean {
+    return this.emailVerification === 'required';
   }
 
   /**
@@ -85,7 +105,7 @@ export class SignIns {
    * unknown, used or expired is UNAUTHENTICATED (sign in again); a wrong code is INVALID_TOKEN and
    * leaves the ticket usable until it expires, within the per-account attempt limit.
    */
-  async completeWithCode(input: { ticket: string; code: string }): Promise<TokenPair> {
+  async completeWithCode(input: { ticket: string; code: string }, client: SignInClient = {}): Promise<TokenPair> {
     if (!input.ticket || !input.code.trim()) {
       throw new InvalidInputError({
         ...(input.ticket ? {} : { ticket: ['This field may not be blank.'] }),
@@ -105,15 +125,16 @@ export class SignIns {
     if (!(await this.tickets.consume(input.ticket))) throw new UnauthenticatedError(TICKET_REFUSED);
     const user = await this.activeUser(found.userId);
     if (!user) throw new UnauthenticatedError(TICKET_REFUSED);
-    return this.issue(user, [...(found.amr as AuthMethod[]), 'otp']);
+    return this.issue(user, [...(found.amr as AuthMethod[]), 'otp'], client);
   }
 
   /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
-  async issue(user: SignInUser, amr: readonly AuthMethod[]): Promise<TokenPair> {
+  async issue(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
     // Grants first: a claims function that refuses this user leaves no session behind.
-    const grants = await this.grants.of(user.id);
-    const session = await this.sessions.start(user.id, user.roleId, amr);
+    const [grants, emailVerified] = await Promise.all([this.grants.of(user.id), this.emailVerified(user.id)]);
+    const session = await this.sessions.start(user.id, user.roleId, amr, client.userAgent);
     const access = await this.tokens.sign({
+      emailVerified,
       userId: user.id,
       username: user.username,
       email: user.email,
@@ -135,6 +156,11 @@ export class SignIns {
     });
     if (!user?.isActive) return undefined;
     return { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name, anonymous: user.isAnonymous };
+  }
+
+  private async emailVerified(userId: number): Promise<boolean> {
+    const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } });
+    return Boolean(user?.emailVerifiedAt);
   }
 
   private hasSecondFactor(userId: number): Promise<boolean> {

@@ -1,28 +1,14 @@
 // The built-in email templates. Operators replace any of them with a file of the same name in
 // EMAIL_TEMPLATES_DIR (see templates.ts); the placeholders each template may use are listed there.
 // Kept as strings rather than files so that a compiled build (dist/) needs nothing copied beside it.
+// English is written out in full; the other languages (default-translations.ts) are built from
+// their sentences by `composeEmail`, the same shape as the English.
+import type { Locale } from '../locales';
+import { TRANSLATED_TEMPLATES } from './default-translations';
+import { composeEmail, htmlPage, type EmailSentences } from './email-layout';
 import type { TemplateFile } from './templates';
 
-const htmlPage = (title: string, body: string): string => `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-</head>
-<body style="margin:0;padding:24px;background:#f5f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d1d1f;">
-<table role="presentation" width="100%" cellspacing="0" cellpadding="0"><tr><td align="center">
-<table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="max-width:560px;background:#ffffff;border-radius:8px;padding:32px;">
-<tr><td style="font-size:16px;line-height:1.5;">
-${body}
-</td></tr>
-</table>
-</td></tr></table>
-</body>
-</html>
-`;
-
-export const DEFAULT_TEMPLATES: Record<TemplateFile, string> = {
+const ENGLISH: Partial<Record<TemplateFile, string>> = {
   'welcome.subject.txt': 'Welcome to {{app_name}}',
 
   'welcome.txt': `Hello {{username}},
@@ -30,7 +16,11 @@ export const DEFAULT_TEMPLATES: Record<TemplateFile, string> = {
 welcome to {{app_name}}! Your account is ready.
 
 You can sign in with your username ({{username}}) or with this email address ({{email}}).
+{{#verify_link}}
+Please confirm that this address is yours by opening this link (valid for {{valid_for}}):
 
+{{verify_link}}
+{{/verify_link}}
 If you did not create this account, you can ignore this email.
 
 -- 
@@ -42,6 +32,9 @@ If you did not create this account, you can ignore this email.
     `<h1 style="font-size:22px;margin:0 0 16px;">Welcome to {{app_name}}</h1>
 <p>Hello {{username}},</p>
 <p>your account is ready. You can sign in with your username (<strong>{{username}}</strong>) or with this email address ({{email}}).</p>
+{{#verify_link}}<p>Please confirm that this address is yours (the link is valid for {{valid_for}}):</p>
+<p style="margin:24px 0;"><a href="{{verify_link}}" style="display:inline-block;background:#0a66c2;color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">Confirm my email address</a></p>
+<p style="word-break:break-all;font-size:14px;"><a href="{{verify_link}}">{{verify_link}}</a></p>{{/verify_link}}
 <p style="color:#6e6e73;font-size:14px;">If you did not create this account, you can ignore this email.</p>
 <p style="color:#6e6e73;font-size:14px;">{{app_name}}</p>`,
   ),
@@ -107,4 +100,41 @@ If you did not ask for this, ignore this email: nobody can sign in without it.
 <p style="color:#6e6e73;font-size:14px;">If you did not ask for this, ignore this email: nobody can sign in without it.</p>
 <p style="color:#6e6e73;font-size:14px;">{{app_name}}</p>`,
   ),
+};
+
+const ENGLISH_LIFECYCLE: Record<string, EmailSentences> = {
+  'verify-email': {
+    subject: 'Confirm your email address for {{app_name}}',
+    heading: 'Confirm your email address',
+    greeting: 'Hello {{username}},',
+    before: ['please confirm that {{email}} is the address of your {{app_name}} account by opening this link:'],
+    link: { placeholder: 'verify_link', label: 'Confirm my email address' },
+    after: ['The link is valid for {{valid_for}} and works only once.'],
+    footnote: 'If you did not ask for this, you can ignore this email.',
+  },
+  'email-change': {
+    subject: 'Confirm your new email address for {{app_name}}',
+    heading: 'Confirm your new email address',
+    greeting: 'Hello {{username}},',
+    before: ['someone (hopefully you) asked to use {{email}} as the address of a {{app_name}} account. Open this link to confirm the change:'],
+    link: { placeholder: 'confirm_link', label: 'Confirm the new address' },
+    after: ['The link is valid for {{valid_for}} and works only once. Nothing changes until you open it.'],
+    footnote: 'If you did not ask for this, ignore this email: nothing changes.',
+  },
+  'email-change-notice': {
+    subject: 'Your {{app_name}} email address is about to change',
+    heading: 'Your email address is about to change',
+    greeting: 'Hello {{username}},',
+    before: [
+      'someone signed in to your {{app_name}} account asked to change its email address from {{email}} to {{new_email}}.',
+      'The change happens only when the new address confirms it with the link we sent there.',
+    ],
+    after: [],
+    footnote: 'If this was not you, change your password now: someone else may know it.',
+  },
+};
+
+export const DEFAULT_TEMPLATES: Record<Locale, Record<TemplateFile, string>> = {
+  en: Object.assign({}, ENGLISH, ...Object.entries(ENGLISH_LIFECYCLE).map(([kind, m]) => composeEmail(kind, 'en', m))) as Record<TemplateFile, string>,
+  ...TRANSLATED_TEMPLATES,
 };

@@ -12,7 +12,8 @@ import type { RowTokens } from '../auth/row-tokens';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { senderDomain, type Mailer, type OutgoingEmail } from '../email/mailer';
-import { passwordResetLink } from '../email/reset-link';
+import { emailLink } from '../email/reset-link';
+import { resolveLocale, type Locale } from '../locales';
 import type { EmailKind, EmailTemplates } from '../email/templates';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -27,6 +28,10 @@ export type SkipReason =
   | 'request_expired'
   /** An anonymous user has no address: nothing is ever sent to it. */
   | 'user_anonymous'
+  /** A verification link made at sign-up travels in the welcome email, not in one of its own. */
+  | 'sent_with_welcome'
+  /** The address the email was for is no longer the account's. */
+  | 'address_changed'
   /** RATE_LIMIT_EMAIL_PER_DOMAIN: too many emails to the recipient's domain this hour. */
   | 'domain_limit';
 
@@ -56,6 +61,10 @@ export interface EmailDeliveriesDependencies {
   appName: string;
   emailFrom: string;
   passwordResetUrl: string;
+  /** Derive the tokens of verification and email-change links from their rows. */
+  verifyTokens: RowTokens;
+  changeTokens: RowTokens;
+  lifecycle: { emailVerification: 'off' | 'optional' | 'required'; emailVerifyUrl: string; defaultLocale: Locale };
   /** Seconds; tests shorten it. */
   leaseSeconds?: number;
 }
@@ -95,7 +104,24 @@ export class EmailDeliveries {
       load: async () =>
         (await this.options.db.prisma.user.findUnique({
           where: { id: userId },
-          select: { id: true, username: true, email: true, isActive: true, isAnonymous: true, registrationSent: true, createdAt: true },
+          select: {
+            id: true,
+            username: true,
+            email: true,
+            isActive: true,
+            isAnonymous: true,
+            registrationSent: true,
+            createdAt: true,
+            locale: true,
+            // The link made at sign-up, if it still works: the welcome email carries it.
+            emailVerifications: {
+              where: { withWelcome: true, usedAt: null },
+              orderBy: { createdAt: 'desc' },
+              take: 1,
+              select: { id: true, email: true, expiresAt: true },
+            },
+            emailVerifiedAt: true,
+          },
         })) ?? undefined,
       missing: 'user_missing',
       check: (user) => {
@@ -104,15 +130,36 @@ export class EmailDeliveries {
         if (!user.isActive) return { status: 'skipped', reason: 'user_inactive' };
         return undefined;
       },
-      compose: (user) => ({
-        to: user.email,
-        ...this.options.templates.render('welcome', {
-          app_name: this.options.appName,
-          username: user.username,
-          email: user.email,
-        }),
-        messageId: this.messageId(`welcome.${user.id}.${user.createdAt.getTime()}`),
-      }),
+      compose: (user) => {
+        const locale = this.locale(user.locale);
+        const link = user.emailVerifications[0];
+        const now = this.options.clock.now().getTime();
+        const withLink =
+          this.options.lifecycle.emailVerification !== 'off' &&
+          !user.emailVerifiedAt &&
+          link !== undefined &&
+          link.expiresAt.getTime() > now &&
+          link.email.toLowerCase() === user.email.toLowerCase();
+        return {
+          to: user.email,
+          ...this.options.templates.render(
+            'welcome',
+            {
+              app_name: this.options.appName,
+              username: user.username,
+              email: user.email,
+              ...(withLink
+                ? {
+                    verify_link: this.verifyLink(this.options.verifyTokens.tokenFor({ id: link.id, userId: user.id }), user.email, locale),
+                    valid_for: describeDuration((link.expiresAt.getTime() - now) / 1000, locale),
+                  }
+                : {}),
+            },
+            locale,
+          ),
+          messageId: this.messageId(`welcome.${user.id}.${user.createdAt.getTime()}`),
+        };
+      },
       markSent: (user) =>
         this.options.db.prisma.user.updateMany({ where: { id: user.id }, data: { registrationSent: true } }),
     });
@@ -133,7 +180,7 @@ export class EmailDeliveries {
             expiresAt: true,
             usedAt: true,
             resetSent: true,
-            user: { select: { username: true, email: true, isActive: true } },
+            user: { select: { username: true, email: true, isActive: true, locale: true } },
           },
         })) ?? undefined,
       missing: 'request_missing',
@@ -147,17 +194,22 @@ export class EmailDeliveries {
       compose: (request) => {
         const token = this.options.resetTokens.tokenFor({ id: request.id, userId: request.userId });
         const { username, email } = request.user;
+        const locale = this.locale(request.user.locale);
         const remaining = (request.expiresAt.getTime() - this.options.clock.now().getTime()) / 1000;
         return {
           to: email,
-          ...this.options.templates.render('password-reset', {
-            app_name: this.options.appName,
-            username,
-            email,
-            reset_link: passwordResetLink(this.options.passwordResetUrl, token, email),
-            valid_for: describeDuration(remaining),
-            expires_at: `${request.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-          }),
+          ...this.options.templates.render(
+            'password-reset',
+            {
+              app_name: this.options.appName,
+              username,
+              email,
+              reset_link: emailLink(this.options.passwordResetUrl, { token, email, lang: locale }),
+              valid_for: describeDuration(remaining, locale),
+              expires_at: `${request.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+            },
+            locale,
+          ),
           messageId: this.messageId(`password-reset.${request.id}`),
         };
       },
@@ -185,7 +237,7 @@ export class EmailDeliveries {
             expiresAt: true,
             usedAt: true,
             emailSent: true,
-            user: { select: { email: true, isActive: true, isAnonymous: true } },
+            user: { select: { email: true, isActive: true, isAnonymous: true, locale: true } },
           },
         })) ?? undefined,
       missing: 'request_missing',
@@ -199,22 +251,191 @@ export class EmailDeliveries {
       },
       compose: (request) => {
         const email = request.user?.email ?? request.email;
-        const remaining = (request.expiresAt.getTime() - this.options.clock.now().getTime()) / 1000;
+        // An address without an account (PASSWORDLESS_SIGNUP) has no language yet: the default.
+        const locale = this.locale(request.user?.locale ?? this.options.lifecycle.defaultLocale);
         return {
           to: email,
-          ...this.options.templates.render('signin-email', {
-            app_name: this.options.appName,
-            email,
-            signin_link: passwordResetLink(this.options.signInEmailUrl, this.options.signInSecrets.tokenFor(request.id), email),
-            code: this.options.signInSecrets.codeFor(request.id),
-            valid_for: describeDuration(remaining),
-          }),
+          ...this.options.templates.render(
+            'signin-email',
+            {
+              app_name: this.options.appName,
+              email,
+              signin_link: emailLink(this.options.signInEmailUrl, { token: this.options.signInSecrets.tokenFor(request.id), email, lang: locale }),
+              code: this.options.signInSecrets.codeFor(request.id),
+              valid_for: this.validFor(request.expiresAt, locale),
+            },
+            locale,
+          ),
           messageId: this.messageId(`signin-email.${request.id}`),
         };
       },
       markSent: (request) =>
         this.options.db.prisma.signInEmailRequest.updateMany({ where: { id: request.id }, data: { emailSent: true } }),
     });
+  }
+
+  /** A verification link asked for again (user_email_verification_resend); sets link_sent once accepted. */
+  verifyEmail(requestId: string): Promise<DeliveryOutcome> {
+    return this.deliver({
+      kind: 'verify-email',
+      key: `verify-email:${requestId}`,
+      ids: { requestId },
+      load: async () =>
+        (await this.options.db.prisma.emailVerificationRequest.findUnique({
+          where: { id: requestId },
+          select: {
+            id: true,
+            userId: true,
+            email: true,
+            withWelcome: true,
+            expiresAt: true,
+            usedAt: true,
+            linkSent: true,
+            user: { select: { username: true, email: true, isActive: true, locale: true } },
+          },
+        })) ?? undefined,
+      missing: 'request_missing',
+      check: (request) => {
+        if (request.linkSent) return { status: 'already_sent' };
+        if (request.withWelcome) return { status: 'skipped', reason: 'sent_with_welcome' };
+        return this.checkLink(request, request.user.isActive) ?? this.sameAddress(request.email, request.user.email);
+      },
+      compose: (request) => {
+        const locale = this.locale(request.user.locale);
+        const token = this.options.verifyTokens.tokenFor({ id: request.id, userId: request.userId });
+        return {
+          to: request.user.email,
+          ...this.options.templates.render(
+            'verify-email',
+            {
+              app_name: this.options.appName,
+              username: request.user.username,
+              email: request.user.email,
+              verify_link: this.verifyLink(token, request.user.email, locale),
+              valid_for: this.validFor(request.expiresAt, locale),
+            },
+            locale,
+          ),
+          messageId: this.messageId(`verify-email.${request.id}`),
+        };
+      },
+      markSent: (request) =>
+        this.options.db.prisma.emailVerificationRequest.updateMany({ where: { id: request.id }, data: { linkSent: true } }),
+    });
+  }
+
+  /** The confirmation link of a change of email, to the new address; sets link_sent once accepted. */
+  emailChange(requestId: string): Promise<DeliveryOutcome> {
+    return this.deliver({
+      kind: 'email-change',
+      key: `email-change:${requestId}`,
+      ids: { requestId },
+      load: () => this.loadEmailChange(requestId),
+      missing: 'request_missing',
+      check: (request) => {
+        if (request.linkSent) return { status: 'already_sent' };
+        return this.checkLink(request, request.user.isActive) ?? this.sameAddress(request.oldEmail, request.user.email);
+      },
+      compose: (request) => {
+        const locale = this.locale(request.user.locale);
+        const token = this.options.changeTokens.tokenFor({ id: request.id, userId: request.userId });
+        return {
+          to: request.newEmail,
+          ...this.options.templates.render(
+            'email-change',
+            {
+              app_name: this.options.appName,
+              username: request.user.username,
+              email: request.newEmail,
+              confirm_link: emailLink(this.options.lifecycle.emailVerifyUrl, {
+                token,
+                email: request.newEmail,
+                lang: locale,
+                extra: { type: 'email_change' },
+              }),
+              valid_for: this.validFor(request.expiresAt, locale),
+            },
+            locale,
+          ),
+          messageId: this.messageId(`email-change.${request.id}`),
+        };
+      },
+      markSent: (request) => this.options.db.prisma.emailChangeRequest.updateMany({ where: { id: request.id }, data: { linkSent: true } }),
+    });
+  }
+
+  /** The notice of a change of email, to the address being replaced; sets notice_sent once accepted. */
+  emailChangeNotice(requestId: string): Promise<DeliveryOutcome> {
+    return this.deliver({
+      kind: 'email-change-notice',
+      key: `email-change-notice:${requestId}`,
+      ids: { requestId },
+      load: () => this.loadEmailChange(requestId),
+      missing: 'request_missing',
+      // Sent even once the change is confirmed or expired: the owner of the old address should
+      // learn of the attempt whatever became of it.
+      check: (request) => {
+        if (request.noticeSent) return { status: 'already_sent' };
+        if (!request.user.isActive) return { status: 'skipped', reason: 'user_inactive' };
+        return undefined;
+      },
+      compose: (request) => {
+        const locale = this.locale(request.user.locale);
+        return {
+          to: request.oldEmail,
+          ...this.options.templates.render(
+            'email-change-notice',
+            { app_name: this.options.appName, username: request.user.username, email: request.oldEmail, new_email: request.newEmail },
+            locale,
+          ),
+          messageId: this.messageId(`email-change-notice.${request.id}`),
+        };
+      },
+      markSent: (request) => this.options.db.prisma.emailChangeRequest.updateMany({ where: { id: request.id }, data: { noticeSent: true } }),
+    });
+  }
+
+  private async loadEmailChange(requestId: string) {
+    return (
+      (await this.options.db.prisma.emailChangeRequest.findUnique({
+        where: { id: requestId },
+        select: {
+          id: true,
+          userId: true,
+          newEmail: true,
+          oldEmail: true,
+          expiresAt: true,
+          usedAt: true,
+          linkSent: true,
+          noticeSent: true,
+          user: { select: { username: true, email: true, isActive: true, locale: true } },
+        },
+      })) ?? undefined
+    );
+  }
+
+  /** Why a link email is not sent: the user is inactive, or the link is used or expired. */
+  private checkLink(request: { usedAt: Date | null; expiresAt: Date }, active: boolean): Unsent | undefined {
+    if (!active) return { status: 'skipped', reason: 'user_inactive' };
+    if (request.usedAt) return { status: 'skipped', reason: 'request_used' };
+    if (request.expiresAt.getTime() <= this.options.clock.now().getTime()) return { status: 'skipped', reason: 'request_expired' };
+    return undefined;
+  }
+
+  private sameAddress(expected: string, current: string): Unsent | undefined {
+    return expected.toLowerCase() === current.toLowerCase() ? undefined : { status: 'skipped', reason: 'address_changed' };
+  }
+
+  private verifyLink(token: string, email: string, locale: Locale): string {
+    return emailLink(this.options.lifecycle.emailVerifyUrl, { token, email, lang: locale });
+  }
+
+  private validFor(expiresAt: Date, locale: Locale): string {
+    return describeDuration((expiresAt.getTime() - this.options.clock.now().getTime()) / 1000, locale);
+  }
+
+  private locale(stored: string): Locale {
+    return resolveLocale(stored, this.options.lifecycle.defaultLocale);
   }
 
   private async deliver<Row>(job: Job<Row>): Promise<DeliveryOutcome> {
@@ -284,13 +505,16 @@ export class EmailDeliveries {
   }
 }
 
-/** "1 hour", "45 minutes", "2 hours and 30 minutes", "3 days": how long a link still works. */
-export function describeDuration(seconds: number): string {
+/**
+ * "1 hour", "45 minutes", "2 hours and 30 minutes", "3 days": how long a link still works, in the
+ * recipient's language (Intl's unit names: "2 horas y 30 minutos", "1 Stunde").
+ */
+export function describeDuration(seconds: number, locale: Locale = 'en'): string {
   const minutes = Math.max(1, Math.round(seconds / 60));
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (minutes < 60) return plural(minutes, 'minute');
+  const unit = (n: number, name: 'minute' | 'hour' | 'day') => new Intl.NumberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'long' }).format(n);
+  if (minutes < 60) return unit(minutes, 'minute');
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  if (hours >= 48 && rest === 0 && hours % 24 === 0) return plural(hours / 24, 'day');
-  return rest ? `${plural(hours, 'hour')} and ${plural(rest, 'minute')}` : plural(hours, 'hour');
+  if (hours >= 48 && rest === 0 && hours % 24 === 0) return unit(hours / 24, 'day');
+  return rest ? new Intl.ListFormat(locale, { type: 'conjunction' }).format([unit(hours, 'hour'), unit(rest, 'minute')]) : unit(hours, 'hour');
 }

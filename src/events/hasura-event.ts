@@ -124,3 +124,31 @@ export const SIGNIN_EMAIL_REQUESTED: TriggerSpec<SignInEmailRequestedRow> = {
   table: { schema: 'public', name: 'signin_email_requests' },
   row: z.object({ id: z.guid() }),
 };
+
+export interface RequestRow {
+  id: string;
+  user_id: number;
+}
+
+const requestRow = z.object({ id: z.guid(), user_id: z.number().int().positive() });
+
+/** INSERT into public.email_verification_requests → the verification email (resends only). */
+export const EMAIL_VERIFICATION_REQUESTED: TriggerSpec<RequestRow> = {
+  name: 'email_verification_requested',
+  table: { schema: 'public', name: 'email_verification_requests' },
+  row: requestRow,
+};
+
+/** INSERT into public.email_change_requests → the confirmation link, to the new address. */
+export const EMAIL_CHANGE_REQUESTED: TriggerSpec<RequestRow> = {
+  name: 'email_change_requested',
+  table: { schema: 'public', name: 'email_change_requests' },
+  row: requestRow,
+};
+
+/** The same INSERT, a second trigger → the notice, to the address being replaced. */
+export const EMAIL_CHANGE_NOTICE: TriggerSpec<RequestRow> = {
+  name: 'email_change_notice',
+  table: { schema: 'public', name: 'email_change_requests' },
+  row: requestRow,
+};

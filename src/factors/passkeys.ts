@@ -20,7 +20,7 @@ import {
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '../auth/errors';
-import type { SignIns, TokenPair } from '../auth/sign-in';
+import type { SignInClient, SignIns, TokenPair } from '../auth/sign-in';
 import type { Clock } from '../clock';
 import type { WebAuthnConfig } from '../config';
 import type { Database } from '../db/database';
@@ -204,7 +204,7 @@ export class Passkeys {
   }
 
   /** Verifies an assertion and signs its user in: tokens with amr ["webauthn"]. */
-  async signIn(credential: unknown): Promise<TokenPair> {
+  async signIn(credential: unknown, client: SignInClient = {}): Promise<TokenPair> {
     const parsed = authenticationResponse.safeParse(credential);
     if (!parsed.success) throw new InvalidInputError({ credential: ['This is not a WebAuthn authentication response.'] });
     const response = parsed.data as AuthenticationResponseJSON;
@@ -246,7 +246,7 @@ export class Passkeys {
 
     const user = await this.signIns.activeUser(passkey.userId);
     if (!user) throw new UnauthenticatedError(SIGNIN_REFUSED);
-    return this.signIns.complete(user, ['webauthn']);
+    return this.signIns.complete(user, ['webauthn'], client);
   }
 
   private derive(label: string): Buffer {

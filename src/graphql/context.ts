@@ -10,7 +10,19 @@ import type { Services } from '../services';
  */
 export type DomainServices = Pick<
   Services,
-  'accounts' | 'passwordChanges' | 'passwordResets' | 'signIns' | 'totp' | 'passkeys' | 'providerSignIns' | 'emailSignIns' | 'anonymousUsers'
+  | 'accounts'
+  | 'passwordChanges'
+  | 'passwordResets'
+  | 'signIns'
+  | 'totp'
+  | 'passkeys'
+  | 'providerSignIns'
+  | 'emailVerifications'
+  | 'emailChanges'
+  | 'accountDeletion'
+  | 'userSessions'
+  | 'emailSignIns'
+  | 'anonymousUsers'
 >;
 
 export interface Context {

@@ -13,6 +13,9 @@ export class UserRegister {
 
   @Field()
   password!: string;
+
+  @Field(() => String, { nullable: true, description: "The language of the user's emails and pages: en, es, fr or de (es-MX counts as es); DEFAULT_LOCALE when left out or unknown." })
+  locale?: string | null;
 }
 
 @InputType('UserLogin')
@@ -120,17 +123,38 @@ export class PasskeySigninOptions {
   username?: string | null;
 }
 
+@InputType('UserEmailToken')
+export class UserEmailToken {
+  @Field({ description: 'The address the link was sent to (for a change of email: the new address).' })
+  email!: string;
+
+  @Field({ description: 'The token of the emailed link (or, for user_signin_email_confirm, the code the email shows).' })
+  token!: string;
+}
+
 @InputType('UserEmail')
 export class UserEmail {
   @Field()
   email!: string;
 }
 
-@InputType('UserEmailToken')
-export class UserEmailToken {
+@InputType('ChangeEmail')
+export class ChangeEmail {
   @Field()
-  email!: string;
+  new_email!: string;
 
-  @Field({ description: 'The token of the emailed link, or the code the email shows.' })
-  token!: string;
+  @Field({ description: 'The current password again.' })
+  password!: string;
+}
+
+@InputType('DeleteAccount')
+export class DeleteAccount {
+  @Field({ description: 'The current password again (an account without one: empty, within 10 minutes of signing in).' })
+  password!: string;
+}
+
+@InputType('SessionRevoke')
+export class SessionRevoke {
+  @Field({ description: 'The id of one of the caller\'s sessions (user_sessions).' })
+  id!: string;
 }

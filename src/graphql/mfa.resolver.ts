@@ -32,7 +32,7 @@ export class MfaResolver {
   @Mutation(() => UserToken, {
     description: 'The second step of a sign-in answered MFA_REQUIRED: its ticket and a TOTP or recovery code give the tokens.',
   })
-  user_login_mfa(@Arg('arg', () => UserLoginMfa) arg: UserLoginMfa, @Ctx() { services }: Context): Promise<UserToken> {
-    return services.signIns.completeWithCode(arg);
+  user_login_mfa(@Arg('arg', () => UserLoginMfa) arg: UserLoginMfa, @Ctx() { services, origin }: Context): Promise<UserToken> {
+    return services.signIns.completeWithCode(arg, { userAgent: origin.userAgent });
   }
 }

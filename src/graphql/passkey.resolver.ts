@@ -33,7 +33,7 @@ export class PasskeyResolver {
   }
 
   @Mutation(() => UserToken, { description: 'Signs in with a passkey (user verification required: two factors, amr ["webauthn"]); starts a session.' })
-  user_passkey_signin(@Arg('arg', () => PasskeyCredential) arg: PasskeyCredential, @Ctx() { services }: Context): Promise<UserToken> {
-    return services.passkeys.signIn(arg.credential);
+  user_passkey_signin(@Arg('arg', () => PasskeyCredential) arg: PasskeyCredential, @Ctx() { services, origin }: Context): Promise<UserToken> {
+    return services.passkeys.signIn(arg.credential, { userAgent: origin.userAgent });
   }
 }

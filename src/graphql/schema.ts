@@ -7,11 +7,12 @@ import { PasskeyResolver } from './passkey.resolver';
 import { PasswordResolver } from './password.resolver';
 import { PasswordlessResolver } from './passwordless.resolver';
 import { ProviderResolver } from './provider.resolver';
+import { LifecycleResolver } from './lifecycle.resolver';
 import { SampleResolver } from './sample.resolver';
 
 export function buildAuthSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver, PasswordlessResolver],
+    resolvers: [AccountResolver, PasswordResolver, SampleResolver, MfaResolver, PasskeyResolver, ProviderResolver, LifecycleResolver, PasswordlessResolver],
     authChecker,
     // Input rules live in the domain, which reports every bad field at once.
     validate: false,

@@ -99,3 +99,21 @@ export class RecoveryCodes {
   @Field(() => [String])
   codes!: string[];
 }
+
+@ObjectType('UserSession', { simpleResolvers: true, description: 'One sign-in of the user, live until logout, expiry or revocation.' })
+export class UserSession {
+  @Field()
+  id!: string;
+
+  @Field({ description: 'ISO 8601.' })
+  created_at!: string;
+
+  @Field({ description: 'ISO 8601: the last sign-in or refresh (refreshes are recorded at most once a minute).' })
+  last_used_at!: string;
+
+  @Field(() => String, { nullable: true, description: 'The User-Agent that signed in, when the request carried one.' })
+  user_agent!: string | null;
+
+  @Field({ description: 'Whether this is the session of the access token that asked.' })
+  current!: boolean;
+}

@@ -1,6 +1,7 @@
 // The REST face for Hasura event triggers: POST /events/user_registered,
-// POST /events/password_reset_requested and POST /events/signin_email_requested, and for a Hasura
-// cron trigger, POST /events/anonymous_users_cleanup. Thin adapters: check the secret, check the payload, call
+// /events/password_reset_requested, /events/email_verification_requested,
+// /events/email_change_requested, /events/email_change_notice and /events/signin_email_requested,
+// and for a Hasura cron trigger, POST /events/anonymous_users_cleanup. Thin adapters: check the secret, check the payload, call
 // the deliveries, translate the outcome into the answers Hasura acts on:
 //   200 {"status":"sent"|"already_sent"|"skipped"}  delivered; Hasura stops
 //   400 not a Hasura event for this trigger          (Hasura retries per retry_conf, uselessly)
@@ -11,6 +12,9 @@ import { MailDeliveryError } from '../email/mailer';
 import type { AnonymousUsers } from '../auth/anonymous-users';
 import type { DeliveryOutcome, EmailDeliveries } from '../events/deliveries';
 import {
+  EMAIL_CHANGE_NOTICE,
+  EMAIL_CHANGE_REQUESTED,
+  EMAIL_VERIFICATION_REQUESTED,
   hasuraEventParser,
   PASSWORD_RESET_REQUESTED,
   SIGNIN_EMAIL_REQUESTED,
@@ -63,6 +67,9 @@ export function eventWebhooks(app: FastifyInstance, { deliveries, anonymousUsers
         logger.info({ removed }, 'removed stale anonymous users');
         return reply.send({ status: 'OK', removed });
       });
+      route(EMAIL_VERIFICATION_REQUESTED, (event) => deliveries.verifyEmail(event.row.id));
+      route(EMAIL_CHANGE_REQUESTED, (event) => deliveries.emailChange(event.row.id));
+      route(EMAIL_CHANGE_NOTICE, (event) => deliveries.emailChangeNotice(event.row.id));
     },
     { prefix: '/events' },
   );

@@ -18,6 +18,8 @@ import type { ProviderSignIns } from '../providers/provider-sign-ins';
 import { securityPage } from './security-page';
 import { jwksEndpoint } from './jwks-endpoint';
 import type { KeySource } from '../keys/key-ring';
+import { linkPages } from './link-pages';
+import type { Locale } from '../locales';
 
 export interface RouteDependencies {
   apollo: ApolloServer<Context>;
@@ -41,6 +43,8 @@ export interface RouteDependencies {
   providerSignIns: ProviderSignIns;
   /** The jwk_url mode's keys and Cache-Control max-age; unset with an HS* key (never published). */
   jwks: { keys: KeySource; maxAge: number } | undefined;
+  /** The language of the reset and verification pages when neither the link nor the browser names one. */
+  defaultLocale: Locale;
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): void {
@@ -48,13 +52,17 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   app.get('/readyz', readiness(deps.ready));
   if (deps.serveMetrics) app.get('/metrics', metricsEndpoint(deps.metrics, deps.metricsToken));
 
-  // POST /events/user_registered, POST /events/password_reset_requested
+  // POST /events/user_registered, /events/password_reset_requested, /events/email_verification_requested,
+  // /events/email_change_requested, /events/email_change_notice, /events/signin_email_requested,
+  // /events/anonymous_users_cleanup (a Hasura cron trigger)
   eventWebhooks(app, { deliveries: deps.deliveries, anonymousUsers: deps.anonymousUsers, webhookSecret: deps.webhookSecret, logger: deps.logger });
 
   // GET /signin/provider/:provider, GET and POST /signin/provider/:provider/callback
   providerRoutes(app, { signIns: deps.providerSignIns, logger: deps.logger });
   // GET /account/security and its files
   securityPage(app, deps.appName);
+  // GET /reset-password and GET /verify-email (the pages emailed links open) and their files
+  linkPages(app, { appName: deps.appName, defaultLocale: deps.defaultLocale });
 
   // GET /playground/* and, for a browser, GET /graphql
   const page = deps.playground ? playground(app, deps.playground.appName) : undefined;

@@ -14,7 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import { AuthError, InvalidInputError, UnauthenticatedError } from '../auth/errors';
-import type { SignIns, SignInUser, TokenPair } from '../auth/sign-in';
+import type { SignInClient, SignIns, SignInUser, TokenPair } from '../auth/sign-in';
 import type { Logger } from '../logger';
 import type { ProviderAccounts } from './provider-accounts';
 import { ProviderFailure, type FlowChecks, type ProviderClient } from './provider-client';
@@ -126,7 +126,7 @@ export class ProviderSignIns {
   }
 
   /** user_signin_code: the one-time code from the callback, for tokens. */
-  async redeemCode(code: string): Promise<TokenPair> {
+  async redeemCode(code: string, client: SignInClient = {}): Promise<TokenPair> {
     if (!code) throw new InvalidInputError({ code: ['This field may not be blank.'] });
     const invalid = () => new UnauthenticatedError('The sign-in code is invalid or has expired.');
     if (!SECRET.test(code)) throw invalid();
@@ -141,11 +141,11 @@ export class ProviderSignIns {
       select: { id: true, username: true, email: true, roleId: true, isActive: true, role: { select: { name: true } } },
     });
     if (!user?.isActive) throw invalid();
-    return this.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name });
+    return this.complete({ id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name }, client);
   }
 
   /** user_signin_idtoken: a native app signed in with the provider's SDK and hands over the ID token. */
-  async signInWithIdToken(input: { provider: string; idToken: string; nonce: string | undefined }): Promise<TokenPair> {
+  async signInWithIdToken(input: { provider: string; idToken: string; nonce: string | undefined }, client: SignInClient = {}): Promise<TokenPair> {
     const provider = this.deps.providers.get(input.provider);
     if (!provider?.verifyIdToken) {
       throw new InvalidInputError({ provider: [provider ? 'This provider issues no ID tokens.' : 'Unknown provider.'] });
@@ -164,7 +164,7 @@ export class ProviderSignIns {
       }
       throw error;
     }
-    return this.complete(user);
+    return this.complete(user, client);
   }
 
   /**
@@ -172,8 +172,8 @@ export class ProviderSignIns {
    * the native ID-token flow. The provider is one factor; an account with a second one gets
    * MFA_REQUIRED and a ticket here, exactly as a password sign-in does.
    */
-  private complete(user: SignInUser): Promise<TokenPair> {
-    return this.deps.signIns.complete(user, ['oauth']);
+  private complete(user: SignInUser, client: SignInClient): Promise<TokenPair> {
+    return this.deps.signIns.complete(user, ['oauth'], client);
   }
 
   private provider(id: string): ProviderClient {

@@ -35,7 +35,8 @@ describe('access tokens are accepted by Hasura as they are', () => {
       const session = hasuraVerify(user.tokens.access, secret, now);
       expect(session.allowedRoles).toEqual(['user']);
       expect(session.defaultRole).toBe('user');
-      expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id) });
+      // A new address is not verified yet: Hasura permissions can tell.
+      expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id), 'x-hasura-user-email-verified': 'false' });
 
       const p = session.payload;
       expect(p).toMatchObject({ sub: String(user.id), token_type: 'access', user_name: user.username, user_email: user.email });

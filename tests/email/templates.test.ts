@@ -1,5 +1,5 @@
 // Email templates: the built-in ones, escaping, and an operator's files from EMAIL_TEMPLATES_DIR.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmailTemplates, TEMPLATE_FILES, TemplateError } from '../../src/email/templates';
@@ -80,17 +80,91 @@ describe('operator templates from EMAIL_TEMPLATES_DIR', () => {
     expect(() => EmailTemplates.load(path.join(os.tmpdir(), 'no-such-template-dir-4711'))).toThrow(TemplateError);
   });
 
-  it('are three files per email: subject, text and HTML', () => {
+  it('are eighteen files, three per email', () => {
     expect([...TEMPLATE_FILES].sort()).toEqual([
+      'email-change-notice.html',
+      'email-change-notice.subject.txt',
+      'email-change-notice.txt',
+      'email-change.html',
+      'email-change.subject.txt',
+      'email-change.txt',
       'password-reset.html',
       'password-reset.subject.txt',
       'password-reset.txt',
       'signin-email.html',
       'signin-email.subject.txt',
       'signin-email.txt',
+      'verify-email.html',
+      'verify-email.subject.txt',
+      'verify-email.txt',
       'welcome.html',
       'welcome.subject.txt',
       'welcome.txt',
     ]);
+  });
+
+  it('a file in a language folder replaces the template for that language only, over a top-level one', () => {
+    const dir = templateDir({ 'welcome.subject.txt': 'Everyone: {{app_name}}' });
+    mkdirSync(path.join(dir, 'es'));
+    writeFileSync(path.join(dir, 'es', 'welcome.subject.txt'), 'Hola desde {{app_name}}');
+    const templates = EmailTemplates.load(dir);
+    expect(templates.overridden).toEqual(['es/welcome.subject.txt', 'welcome.subject.txt']);
+    expect(templates.render('welcome', welcome, 'es').subject).toBe('Hola desde Acme');
+    expect(templates.render('welcome', welcome, 'de').subject).toBe('Everyone: Acme');
+    // The body was not overridden: the built-in Spanish one.
+    expect(templates.render('welcome', welcome, 'es').text).toContain('Hola, ann:');
+  });
+
+  it('a language folder is checked like the top level', () => {
+    const dir = templateDir({});
+    mkdirSync(path.join(dir, 'fr'));
+    writeFileSync(path.join(dir, 'fr', 'verify-email.txt'), 'Lien : {{reset_link}}');
+    expect(() => EmailTemplates.load(dir)).toThrow('unknown placeholder {{reset_link}}');
+  });
+});
+
+describe('languages', () => {
+  const templates = EmailTemplates.load(undefined, 'fr');
+  const link = { ...welcome, verify_link: 'https://auth.example.com/verify-email?token=t&email=e', valid_for: '24 hours' };
+
+  it.each([
+    ['en', 'Welcome to Acme', 'Confirm my email address'],
+    ['es', 'Te damos la bienvenida a Acme', 'Confirmar mi dirección de correo'],
+    ['fr', 'Bienvenue sur Acme', 'Confirmer mon adresse e-mail'],
+    ['de', 'Willkommen bei Acme', 'E-Mail-Adresse bestätigen'],
+  ])('the welcome email in %s carries the verification link', (locale, subject, button) => {
+    const email = templates.render('welcome', link, locale);
+    expect(email.subject).toBe(subject);
+    expect(email.html).toContain(button);
+    expect(email.html).toContain(`lang="${locale}"`);
+    expect(email.text).toContain(link.verify_link);
+    for (const part of [email.subject, email.text, email.html]) expect(part).not.toMatch(/\{\{|\}\}/);
+  });
+
+  it('without a verification link the welcome email has no link section', () => {
+    const email = templates.render('welcome', welcome, 'en');
+    expect(email.text).not.toContain('confirm that this address');
+    expect(email.html).not.toContain('Confirm my email address');
+    expect(email.text).not.toMatch(/\{\{|\}\}/);
+  });
+
+  it('an unknown language falls back to DEFAULT_LOCALE', () => {
+    expect(templates.render('welcome', welcome, 'pt').subject).toBe('Bienvenue sur Acme');
+    expect(templates.render('welcome', welcome, 'es-MX').subject).toBe('Te damos la bienvenida a Acme');
+  });
+
+  it('every email exists in every language, with all its placeholders filled', () => {
+    const values = {
+      ...reset,
+      verify_link: 'https://x.test/v',
+      confirm_link: 'https://x.test/c',
+      new_email: 'new@example.com',
+    };
+    for (const locale of ['en', 'es', 'fr', 'de']) {
+      for (const kind of ['welcome', 'password-reset', 'verify-email', 'email-change', 'email-change-notice'] as const) {
+        const email = templates.render(kind, values, locale);
+        for (const part of [email.subject, email.text, email.html]) expect(part).not.toMatch(/\{\{|\}\}/);
+      }
+    }
   });
 });

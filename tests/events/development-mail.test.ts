@@ -1,5 +1,6 @@
 // Without SMTP_URL (npm start with no setup) the emails are written to the log, reset link
-// included, so a developer can follow the whole flow without a mail server.
+// included, so a developer can follow the whole flow without a mail server: the link opens the
+// service's own reset page.
 import { TEST_WEBHOOK_SECRET } from '../support/service';
 import { setupTestService } from '../support/setup';
 
@@ -24,9 +25,17 @@ it('logs the reset email readably at info, with a working link, and records it a
 
   const line = service.logs.map((l) => JSON.parse(l) as EmailLine).find((l) => l.email?.subject.includes('Reset'));
   expect(line).toMatchObject({ level: 'info', email: { to: 'dev@example.com', subject: 'Reset your Hasura Auth password' } });
-  const link = /http:\/\/localhost:3000\/reset-password\?\S+/.exec(line!.email!.text)?.[0];
-  const token = new URL(link!).searchParams.get('token')!;
+  // PUBLIC_URL's default names PORT, which tests set to 0 (any free port).
+  const base = `${service.services.config.http.publicUrl}/reset-password`;
+  expect(base).toBe('http://localhost:0/reset-password');
+  const link = new RegExp(`${base.replace(/[.?]/g, '\\$&')}\\?\\S+`).exec(line!.email!.text)?.[0];
+  const url = new URL(link!);
+  const token = url.searchParams.get('token')!;
   expect(service.services.resetTokens.matches(token, { id: requestId, userId })).toBe(true);
+  // The page is the service's own.
+  const page = await fetch(`${service.url}${url.pathname}${url.search}`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('Choose a new password');
 
   const row = await service.services.db.prisma.passwordResetRequest.findUniqueOrThrow({ where: { id: requestId } });
   expect(row.resetSent).toBe(true);

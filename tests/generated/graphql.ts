@@ -4,9 +4,20 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type ChangeEmail = {
+  new_email: string;
+  /** The current password again. */
+  password: string;
+};
+
 export type ChangePassword = {
   new_password: string;
   old_password: string;
+};
+
+export type DeleteAccount = {
+  /** The current password again (an account without one: empty, within 10 minutes of signing in). */
+  password: string;
 };
 
 export type MfaCode = {
@@ -26,13 +37,19 @@ export type PasskeySigninOptions = {
   username?: string | null | undefined;
 };
 
+export type SessionRevoke = {
+  /** The id of one of the caller's sessions (user_sessions). */
+  id: string;
+};
+
 export type UserEmail = {
   email: string;
 };
 
 export type UserEmailToken = {
+  /** The address the link was sent to (for a change of email: the new address). */
   email: string;
-  /** The token of the emailed link, or the code the email shows. */
+  /** The token of the emailed link (or, for user_signin_email_confirm, the code the email shows). */
   token: string;
 };
 
@@ -60,6 +77,8 @@ export type UserRefresh = {
 export type UserRegister = {
   /** Unique regardless of letter case. */
   email: string;
+  /** The language of the user's emails and pages: en, es, fr or de (es-MX counts as es); DEFAULT_LOCALE when left out or unknown. */
+  locale?: string | null | undefined;
   password: string;
   /** Letters, digits and @ . + - _; unique regardless of letter case. */
   username: string;
@@ -121,6 +140,58 @@ export type LogoutMutationVariables = Exact<{
 
 
 export type LogoutMutation = { user_logout: { status: string } };
+
+export type EmailVerifyMutationVariables = Exact<{
+  arg: UserEmailToken;
+}>;
+
+
+export type EmailVerifyMutation = { user_email_verify: { status: string } };
+
+export type EmailVerificationResendMutationVariables = Exact<{
+  arg: UserEmail;
+}>;
+
+
+export type EmailVerificationResendMutation = { user_email_verification_resend: { status: string } };
+
+export type ChangeEmailMutationVariables = Exact<{
+  arg: ChangeEmail;
+}>;
+
+
+export type ChangeEmailMutation = { user_change_email: { status: string } };
+
+export type EmailChangeConfirmMutationVariables = Exact<{
+  arg: UserEmailToken;
+}>;
+
+
+export type EmailChangeConfirmMutation = { user_email_change_confirm: { status: string } };
+
+export type DeleteAccountMutationVariables = Exact<{
+  arg: DeleteAccount;
+}>;
+
+
+export type DeleteAccountMutation = { user_delete_account: { status: string } };
+
+export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionsQuery = { user_sessions: Array<{ id: string, created_at: string, last_used_at: string, user_agent: string | null, current: boolean }> };
+
+export type SessionRevokeMutationVariables = Exact<{
+  arg: SessionRevoke;
+}>;
+
+
+export type SessionRevokeMutation = { user_session_revoke: { status: string } };
+
+export type LogoutAllMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LogoutAllMutation = { user_logout_all: { status: string } };
 
 export type TotpSetupMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -247,6 +318,14 @@ export const RegisterDocument = {"kind":"Document","definitions":[{"kind":"Opera
 export const LoginDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Login"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserLogin"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_login"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<LoginQuery, LoginQueryVariables>;
 export const RefreshDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Refresh"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserRefresh"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_refresh"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"access"}},{"kind":"Field","name":{"kind":"Name","value":"refresh"}}]}}]}}]} as unknown as DocumentNode<RefreshQuery, RefreshQueryVariables>;
 export const LogoutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Logout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserLogout"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_logout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<LogoutMutation, LogoutMutationVariables>;
+export const EmailVerifyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EmailVerify"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserEmailToken"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_email_verify"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<EmailVerifyMutation, EmailVerifyMutationVariables>;
+export const EmailVerificationResendDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EmailVerificationResend"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserEmail"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_email_verification_resend"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<EmailVerificationResendMutation, EmailVerificationResendMutationVariables>;
+export const ChangeEmailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ChangeEmail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ChangeEmail"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_change_email"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<ChangeEmailMutation, ChangeEmailMutationVariables>;
+export const EmailChangeConfirmDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EmailChangeConfirm"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UserEmailToken"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_email_change_confirm"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<EmailChangeConfirmMutation, EmailChangeConfirmMutationVariables>;
+export const DeleteAccountDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteAccount"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DeleteAccount"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_delete_account"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<DeleteAccountMutation, DeleteAccountMutationVariables>;
+export const SessionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"created_at"}},{"kind":"Field","name":{"kind":"Name","value":"last_used_at"}},{"kind":"Field","name":{"kind":"Name","value":"user_agent"}},{"kind":"Field","name":{"kind":"Name","value":"current"}}]}}]}}]} as unknown as DocumentNode<SessionsQuery, SessionsQueryVariables>;
+export const SessionRevokeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SessionRevoke"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SessionRevoke"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_session_revoke"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<SessionRevokeMutation, SessionRevokeMutationVariables>;
+export const LogoutAllDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"LogoutAll"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_logout_all"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<LogoutAllMutation, LogoutAllMutationVariables>;
 export const TotpSetupDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TotpSetup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_mfa_totp_setup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"otpauth_url"}},{"kind":"Field","name":{"kind":"Name","value":"qr_svg"}}]}}]}}]} as unknown as DocumentNode<TotpSetupMutation, TotpSetupMutationVariables>;
 export const TotpEnableDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"TotpEnable"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"MfaCode"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_mfa_totp_enable"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"codes"}}]}}]}}]} as unknown as DocumentNode<TotpEnableMutation, TotpEnableMutationVariables>;
 export const MfaDisableDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"MfaDisable"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"arg"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"MfaCode"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user_mfa_disable"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"arg"},"value":{"kind":"Variable","name":{"kind":"Name","value":"arg"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<MfaDisableMutation, MfaDisableMutationVariables>;

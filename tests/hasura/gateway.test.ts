@@ -104,7 +104,10 @@ describe('requests through Hasura', () => {
   it('a token the service issued is accepted by Hasura as is, and action_sample runs as that user', async () => {
     const alice = await signUp('gw_sample');
     const session = hasuraSession({ Authorization: `Bearer ${alice.access}` }, options);
-    expect(session).toEqual({ role: 'user', variables: { 'x-hasura-user-id': String(alice.id), 'x-hasura-role': 'user' } });
+    expect(session).toEqual({
+      role: 'user',
+      variables: { 'x-hasura-user-id': String(alice.id), 'x-hasura-role': 'user', 'x-hasura-user-email-verified': 'false' },
+    });
 
     const res = await through(request(SAMPLE, { food: 'Hot Dog' }, browser({ Authorization: `Bearer ${alice.access}` })));
     expect(res.body).toEqual({ data: { action_sample: { hotdog: true } } });

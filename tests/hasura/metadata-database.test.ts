@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { USERNAME_PATTERN } from '../../src/auth/usernames';
 import { LEASE_SECONDS } from '../../src/events/email-claims';
+import { LOCALES } from '../../src/locales';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventDelivery } from '../support/hasura-gateway';
 import {
@@ -54,12 +55,18 @@ const WEBHOOKS: Record<string, { path: string; table: string }> = {
   user_registered: { path: '/events/user_registered', table: 'users' },
   password_reset_requested: { path: '/events/password_reset_requested', table: 'password_reset_requests' },
   signin_email_requested: { path: '/events/signin_email_requested', table: 'signin_email_requests' },
+  email_verification_requested: { path: '/events/email_verification_requested', table: 'email_verification_requests' },
+  email_change_requested: { path: '/events/email_change_requested', table: 'email_change_requests' },
+  email_change_notice: { path: '/events/email_change_notice', table: 'email_change_requests' },
 };
 /** The row fields each webhook reads from `event.data.new`. */
 const WEBHOOK_NEEDS: Record<string, string[]> = {
   user_registered: ['id', 'username', 'email'],
   password_reset_requested: ['id', 'user_id'],
   signin_email_requested: ['id'],
+  email_verification_requested: ['id', 'user_id'],
+  email_change_requested: ['id', 'user_id'],
+  email_change_notice: ['id', 'user_id'],
 };
 
 let db: TestDatabase;
@@ -131,6 +138,8 @@ describe('the database source', () => {
 
   it("tracks the tables clients read, and not the service's internal bookkeeping", () => {
     expect(tables.map((t) => `${t.table.schema}.${t.table.name}`).sort()).toEqual([
+      'public.email_change_requests',
+      'public.email_verification_requests',
       'public.password_reset_requests',
       'public.roles',
       'public.sessions',
@@ -236,15 +245,20 @@ describe('permissions', () => {
     for (const p of all()) expect(p.expressions.flatMap(expressionSessionVariables).every((v) => v === 'x-hasura-user-id')).toBe(true);
   });
 
-  it('let a user read and rename their own row only', () => {
+  it('let a user read their own row only, and change only its name and language', () => {
     const users = table('users');
     const own = { id: { _eq: 'X-Hasura-User-Id' } };
     const select = users.select_permissions?.find((p) => p.role === 'user')?.permission;
     expect(select?.filter).toEqual(own);
     expect(select?.columns).toEqual(expect.arrayContaining(['id', 'username', 'email']));
     const update = users.update_permissions?.find((p) => p.role === 'user')?.permission;
-    // A rename must follow the username rule, the same pattern as registration's.
-    expect(update).toEqual({ columns: ['username'], filter: own, check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }] } });
+    // A rename must follow the username rule, the same pattern as registration's; a language must
+    // be one the service speaks.
+    expect(update).toEqual({
+      columns: ['username', 'locale'],
+      filter: own,
+      check: { _and: [own, { username: { _regex: USERNAME_PATTERN.source } }, { locale: { _in: [...LOCALES] } }] },
+    });
   });
 
   it("let a user read their own provider identities only, and nobody write them", () => {
@@ -327,17 +341,19 @@ describe('the service serves every trigger', () => {
         arg: { username: `hook_${name}`, email: `${name}@example.com`, password: 'a perfectly fine password' },
       });
       const userId = registered.data!.user_register.id;
+      // A request row of the trigger's table, as the service records it.
+      const requestInserts: Record<string, string> = {
+        password_reset_requests:
+          "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
+        email_verification_requests:
+          "INSERT INTO email_verification_requests (id, user_id, email, expires_at) SELECT gen_random_uuid(), id, email, now() + interval '1 hour' FROM users WHERE id = $1 RETURNING id",
+        email_change_requests:
+          "INSERT INTO email_change_requests (id, user_id, new_email, old_email, expires_at) SELECT gen_random_uuid(), id, 'new.' || email, email, now() + interval '1 hour' FROM users WHERE id = $1 RETURNING id",
+        signin_email_requests:
+          "INSERT INTO signin_email_requests (id, user_id, email, expires_at) VALUES (gen_random_uuid(), $1, 'x@example.com', now() + interval '10 minutes') RETURNING id",
+      };
       const rowId =
-        tableName === 'users'
-          ? userId
-          : (
-              await service.services.db.pool.query<{ id: string }>(
-                tableName === 'signin_email_requests'
-                  ? "INSERT INTO signin_email_requests (id, user_id, email, expires_at) VALUES (gen_random_uuid(), $1, 'x@example.com', now() + interval '10 minutes') RETURNING id"
-                  : "INSERT INTO password_reset_requests (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id",
-                [userId],
-              )
-            ).rows[0]!.id;
+        tableName === 'users' ? userId : (await service.services.db.pool.query<{ id: string }>(requestInserts[tableName]!, [userId])).rows[0]!.id;
       // As Hasura's database trigger builds `event.data.new`: row_to_json of the payload columns.
       const delivered = deliveredColumns(trigger, tableName).map((c) => `"${c}"`).join(', ');
       const { rows } = await service.services.db.pool.query<{ row: Record<string, unknown> }>(

@@ -10,6 +10,9 @@ const upstream = buildAuthSchema();
 const metadata = loadHasuraMetadata();
 
 const PUBLIC_FIELDS = [
+  'Mutation.user_email_change_confirm',
+  'Mutation.user_email_verification_resend',
+  'Mutation.user_email_verify',
   'Mutation.user_login_mfa',
   'Mutation.user_logout',
   'Mutation.user_passkey_signin',
@@ -35,6 +38,11 @@ const SIGNED_IN_FIELDS = [
   'Mutation.user_mfa_totp_setup',
   'Mutation.user_passkey_register',
   'Mutation.user_passkey_registration_options',
+  'Mutation.user_change_email',
+  'Mutation.user_delete_account',
+  'Mutation.user_logout_all',
+  'Mutation.user_session_revoke',
+  'Query.user_sessions',
 ].sort();
 
 function auth(): RemoteSchemaMetadata {

@@ -56,8 +56,11 @@ async function signInWithGithub(): Promise<URL> {
 
 async function tokensFrom(landed: URL): Promise<Tokens> {
   expect(landed.searchParams.get('error')).toBeNull();
-  const res = await service.gql<{ user_signin_code: Tokens }>(SIGNIN_CODE, { arg: { code: landed.searchParams.get('code') } });
+  const res = await service.gql<{ user_signin_code: Tokens }>(SIGNIN_CODE, { arg: { code: landed.searchParams.get('code') } }, { 'user-agent': 'Octo Browser' });
   expect(res.errors).toBeUndefined();
+  // The new session records the browser that finished the sign-in, as a password sign-in does.
+  const sid = (jwt.decode(res.data!.user_signin_code.access) as jwt.JwtPayload).sid as string;
+  expect((await service.services.db.prisma.session.findUniqueOrThrow({ where: { id: sid } })).userAgent).toBe('Octo Browser');
   return res.data!.user_signin_code;
 }
 

@@ -68,16 +68,37 @@ input UserSigninCode    { code: String! }
 input UserSigninIdToken { provider: String!  id_token: String!  nonce: String }
 `;
 
+// Part two, the account's life: verification, change of email, deletion, sessions, languages.
+const LIFECYCLE_SDL = /* GraphQL */ `
+extend type Query {
+  user_sessions: [UserSession!]!
+}
+extend type Mutation {
+  user_email_verify(arg: UserEmailToken!): OperationStatus!
+  user_email_verification_resend(arg: UserEmail!): OperationStatus!
+  user_change_email(arg: ChangeEmail!): OperationStatus!
+  user_email_change_confirm(arg: UserEmailToken!): OperationStatus!
+  user_delete_account(arg: DeleteAccount!): OperationStatus!
+  user_session_revoke(arg: SessionRevoke!): OperationStatus!
+  user_logout_all: OperationStatus!
+}
+extend input UserRegister { locale: String }
+input UserEmailToken { email: String!  token: String! }
+input UserEmail      { email: String! }
+input ChangeEmail    { new_email: String!  password: String! }
+input DeleteAccount  { password: String! }
+input SessionRevoke  { id: String! }
+type UserSession     { id: String!  created_at: String!  last_used_at: String!  user_agent: String  current: Boolean! }
+`;
+
 // Part two, passwordless and anonymous sign-in. The inputs UserEmail and UserEmailToken are the
-// shared ones of part two.
+// shared ones of part two (declared with the account's life above).
 const PASSWORDLESS_SDL = /* GraphQL */ `
 extend type Mutation {
   user_signin_email(arg: UserEmail!): OperationStatus!
   user_signin_email_confirm(arg: UserEmailToken!): UserToken!
   user_signin_anonymous: UserToken!
 }
-input UserEmail      { email: String! }
-input UserEmailToken { email: String!  token: String! }
 `;
 
-export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL + PROVIDERS_SDL + PASSWORDLESS_SDL;
+export const PUBLIC_SDL = PART_ONE_SDL + SECOND_FACTORS_SDL + PROVIDERS_SDL + LIFECYCLE_SDL + PASSWORDLESS_SDL;

@@ -16,13 +16,32 @@ export const PASSWORD_RESET_REQUESTED_COLUMNS = ['id', 'user_id', 'created_at', 
 /** The payload columns of the signin_email_requested trigger: the row less the address. */
 export const SIGNIN_EMAIL_REQUESTED_COLUMNS = ['id', 'user_id', 'created_at', 'expires_at', 'used_at', 'email_sent'];
 
-export type TriggerName = 'user_registered' | 'password_reset_requested' | 'signin_email_requested';
+/** The insert columns of the email_verification_requested trigger: the whole row, which holds no secret. */
+export const EMAIL_VERIFICATION_REQUESTED_COLUMNS = ['id', 'user_id', 'email', 'with_welcome', 'created_at', 'expires_at', 'used_at', 'link_sent'];
+/** The insert columns of both email-change triggers: the whole row, which holds no secret. */
+export const EMAIL_CHANGE_COLUMNS = ['id', 'user_id', 'new_email', 'old_email', 'created_at', 'expires_at', 'used_at', 'link_sent', 'notice_sent'];
+
+export type TriggerName =
+  | 'user_registered'
+  | 'password_reset_requested'
+  | 'email_verification_requested'
+  | 'email_change_requested'
+  | 'email_change_notice'
+  | 'signin_email_requested';
 
 const TABLES: Record<TriggerName, { table: string; columns: string[] }> = {
   user_registered: { table: 'users', columns: USER_REGISTERED_COLUMNS },
   password_reset_requested: { table: 'password_reset_requests', columns: PASSWORD_RESET_REQUESTED_COLUMNS },
   signin_email_requested: { table: 'signin_email_requests', columns: SIGNIN_EMAIL_REQUESTED_COLUMNS },
+  email_verification_requested: { table: 'email_verification_requests', columns: EMAIL_VERIFICATION_REQUESTED_COLUMNS },
+  email_change_requested: { table: 'email_change_requests', columns: EMAIL_CHANGE_COLUMNS },
+  email_change_notice: { table: 'email_change_requests', columns: EMAIL_CHANGE_COLUMNS },
 };
+
+/** The triggers Hasura fires for an INSERT into `table` (one insert may fire several). */
+export function triggersOf(table: string): TriggerName[] {
+  return (Object.keys(TABLES) as TriggerName[]).filter((name) => TABLES[name].table === table);
+}
 
 export interface HasuraEventPayload {
   id: string;
