@@ -7,7 +7,7 @@ import type { Database } from '../db/database';
 import { statement, type Statement } from '../db/statements';
 
 /** Claims Hasura derives its session from, which a custom function may never set. */
-const RESERVED = new Set(['x-hasura-user-id', 'x-hasura-default-role', 'x-hasura-allowed-roles', 'x-hasura-role', 'x-hasura-user-is-anonymous']);
+const RESERVED = new Set(['x-hasura-user-id', 'x-hasura-default-role', 'x-hasura-allowed-roles', 'x-hasura-role', 'x-hasura-user-is-anonymous', 'x-hasura-user-email-verified']);
 const CLAIM_NAME = /^x-hasura-[a-z0-9]+(-[a-z0-9]+)*$/;
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 

@@ -79,6 +79,7 @@ describe('custom claims', () => {
     const access = (await refresh(user)).data!.user_refresh.access;
     expect(sessionOf(access).variables).toEqual({
       'x-hasura-user-id': String(user.id),
+      'x-hasura-user-email-verified': 'false',
       'x-hasura-org-ids': '{1,3}',
       'x-hasura-plan': 'pro',
       'x-hasura-seats': '5',

@@ -42,7 +42,7 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('signing with %s', (algorith
     const session = hasuraVerify(user.tokens.access, { jwk_url: jwksUrl(), keys });
     expect(session.defaultRole).toBe('user');
     expect(session.allowedRoles).toEqual(['user']);
-    expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id) });
+    expect(session.variables).toEqual({ 'x-hasura-user-id': String(user.id), 'x-hasura-user-email-verified': 'false' });
   });
 
   it('accepts its own tokens from callers and refuses one whose kid it never published', async () => {
