@@ -255,6 +255,34 @@ export async function startBaseline(options: BaselineStart): Promise<RunningChil
   return { child, url };
 }
 
+export interface FloorStart {
+  port: number;
+  databaseUrl: string;
+  jwtSecret: string;
+  poolMax: number;
+  /** The algorithm the floor signs with (HASURA_GRAPHQL_JWT_SECRET's type when unset), and its private key (PEM). */
+  algorithm?: string;
+  privateKey?: string;
+}
+
+/** The refresh floor (bench/children/floor.ts): node:http, one prepared join, one JWT sign. */
+export async function startFloor(options: FloorStart): Promise<RunningChild> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_MAX: String(options.poolMax),
+    HASURA_GRAPHQL_JWT_SECRET: options.jwtSecret,
+  };
+  if (options.algorithm) env.FLOOR_JWT_ALGORITHM = options.algorithm;
+  if (options.privateKey) env.FLOOR_JWT_PRIVATE_KEY = options.privateKey;
+  const child = new Child('the refresh floor', [...SWC, path.join(ROOT, 'bench/children/floor.ts')], env);
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitReady(child, url);
+  return { child, url };
+}
+
 export interface BcryptRateResult {
   /** Compares completed per second inside the measured window. */
   rate: number;

@@ -22,6 +22,8 @@ export interface ThroughputResult {
   baselineName: string;
   /** Minimum service ÷ baseline ratio; none for a reference row (not the service). */
   target: number | undefined;
+  /** Concurrent connections of this row (the report's own unless said otherwise). */
+  connections: number;
   service: RunStats[];
   baseline: RunStats[];
 }
@@ -100,7 +102,9 @@ interface Verdict {
 
 /** Each target measured in this run, met or not. */
 export function verdicts(report: Report): Verdict[] {
-  const out: Verdict[] = report.throughput.flatMap((t) => (t.target === undefined ? [] : [{ name: t.name, met: ratio(t) >= t.target }]));
+  const out: Verdict[] = report.throughput.flatMap((t) =>
+    t.target === undefined ? [] : [{ name: `${t.name}${atConnections(t, report)}`, met: ratio(t) >= t.target }],
+  );
   if (report.eventLoop) out.push({ name: 'event loop', met: eventLoopP99(report.eventLoop) < report.eventLoop.target });
   if (report.memory) out.push({ name: 'memory', met: report.memory.rss < report.memory.target });
   return out;
@@ -116,9 +120,11 @@ export function errorSummary(report: Report): { total: number; lines: string[] }
     const sample = runs.find((r) => r.sample)?.sample;
     if (errors) lines.push(`${label}: ${errors} error(s)${sample ? `; first: ${sample}` : ''}`);
   };
-  for (const t of report.throughput) {
-    add(`${t.name} (service)`, t.service);
-    add(`${t.name} (baseline)`, t.baseline);
+  for (const [i, t] of report.throughput.entries()) {
+    // A row compared with a second baseline reuses the service runs of the row before it.
+    const previous = report.throughput[i - 1];
+    if (!previous || !t.service.every((run, j) => run === previous.service[j])) add(`${t.name}${atConnections(t, report)} (service)`, t.service);
+    add(`${t.name}${atConnections(t, report)} (baseline: ${t.baselineName})`, t.baseline);
   }
   if (report.eventLoop) {
     add('login storm: user_login', report.eventLoop.rounds.map((r) => r.login));
@@ -131,6 +137,11 @@ export function errorSummary(report: Report): { total: number; lines: string[] }
     add('mixed load: user_login', [loads.login]);
   }
   return { total, lines };
+}
+
+/** Said of a row measured at other than the report's connections. */
+function atConnections(t: ThroughputResult, report: Report): string {
+  return t.connections === report.connections ? '' : ` at ${t.connections} connections`;
 }
 
 function eventLoopP99(result: EventLoopResult): number {
@@ -159,7 +170,7 @@ export function renderMarkdown(report: Report): string {
       const b = summarize(t.baseline);
       const r = ratio(t);
       out.push(
-        `| \`${t.name}\` | ${rps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.baselineName} | ${rps(b.rps)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
+        `| \`${t.name}\`${atConnections(t, report)} | ${rps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.baselineName} | ${rps(b.rps)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
           `${s.errors} / ${b.errors} | ${percent(r)} | ${t.target === undefined ? 'reference' : `≥ ${percent(t.target)} | ${mark(r >= t.target)}`} |`,
       );
     }
@@ -167,7 +178,7 @@ export function renderMarkdown(report: Report): string {
     for (const t of report.throughput) {
       const list = (runs: RunStats[]) => runs.map((r) => rps(r.rps)).join(' / ');
       const ratios = t.service.map((s, i) => percent(s.rps / (t.baseline[i]?.rps ?? NaN))).join(' / ');
-      out.push(`- \`${t.name}\`: ${list(t.service)}; ${list(t.baseline)}; ${ratios}`);
+      out.push(`- \`${t.name}\`${atConnections(t, report)} against ${t.baselineName}: ${list(t.service)}; ${list(t.baseline)}; ${ratios}`);
     }
     out.push('');
   }
