@@ -242,8 +242,10 @@ export interface BaselineStart {
 }
 
 export async function startBaseline(options: BaselineStart): Promise<RunningChild> {
-  const child = new Child('the baseline server', [...SWC, path.join(ROOT, 'bench/children/baseline.ts')], {
+  // The probe too, for the baseline's CPU time per request.
+  const child = new Child('the baseline server', ['--require', PROBE, ...SWC, path.join(ROOT, 'bench/children/baseline.ts')], {
     ...process.env,
+    BENCH_PROCESS_TITLE: 'hasura-auth bench baseline',
     NODE_ENV: 'production',
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
@@ -269,6 +271,7 @@ export interface FloorStart {
 export async function startFloor(options: FloorStart): Promise<RunningChild> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    BENCH_PROCESS_TITLE: 'hasura-auth bench refresh floor',
     NODE_ENV: 'production',
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
@@ -277,7 +280,7 @@ export async function startFloor(options: FloorStart): Promise<RunningChild> {
   };
   if (options.algorithm) env.FLOOR_JWT_ALGORITHM = options.algorithm;
   if (options.privateKey) env.FLOOR_JWT_PRIVATE_KEY = options.privateKey;
-  const child = new Child('the refresh floor', [...SWC, path.join(ROOT, 'bench/children/floor.ts')], env);
+  const child = new Child('the refresh floor', ['--require', PROBE, ...SWC, path.join(ROOT, 'bench/children/floor.ts')], env);
   const url = `http://127.0.0.1:${options.port}`;
   await waitReady(child, url);
   return { child, url };

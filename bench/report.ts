@@ -11,6 +11,8 @@ export interface RunStats {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time (user + system) the server used per answered request, microseconds; unknown for the bcrypt baseline. */
+  cpuPerRequest?: number | undefined;
   /** The first failing answer, when there were errors. */
   sample?: string | undefined;
 }
@@ -80,6 +82,8 @@ export interface Summary {
   p50: number;
   p99: number;
   errors: number;
+  /** Microseconds; NaN when not measured. */
+  cpu: number;
 }
 
 export function summarize(runs: RunStats[]): Summary {
@@ -88,6 +92,7 @@ export function summarize(runs: RunStats[]): Summary {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    cpu: median(runs.map((r) => r.cpuPerRequest ?? NaN)),
   };
 }
 
@@ -153,6 +158,7 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const rps = (n: number) => integer.format(n);
 const ms = (n: number) => (n >= 100 ? integer.format(n) : n.toFixed(1).replace(/\.0$/, ''));
 const percent = (n: number) => `${Math.round(n * 100)} %`;
+const micros = (n: number) => (Number.isNaN(n) ? '—' : integer.format(n));
 const mark = (met: boolean) => (met ? '✅' : '❌');
 
 export function renderMarkdown(report: Report): string {
@@ -162,8 +168,8 @@ export function renderMarkdown(report: Report): string {
     out.push(
       `## Throughput against a baseline (median of ${report.rounds} round(s) × ${report.duration} s, ${report.connections} connections)`,
       '',
-      '| Scenario | Service req/s | p50 ms | p99 ms | Baseline | Baseline req/s | p50 ms | p99 ms | Errors (svc/base) | Ratio | Target | |',
-      '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|---|',
+      '| Scenario | Service req/s | p50 ms | p99 ms | Baseline | Baseline req/s | p50 ms | p99 ms | Errors (svc/base) | Ratio | Target | | CPU µs/req (svc / base) |',
+      '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|---|--:|',
     );
     for (const t of report.throughput) {
       const s = summarize(t.service);
@@ -171,7 +177,8 @@ export function renderMarkdown(report: Report): string {
       const r = ratio(t);
       out.push(
         `| \`${t.name}\`${atConnections(t, report)} | ${rps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.baselineName} | ${rps(b.rps)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
-          `${s.errors} / ${b.errors} | ${percent(r)} | ${t.target === undefined ? 'reference' : `≥ ${percent(t.target)} | ${mark(r >= t.target)}`} |`,
+          `${s.errors} / ${b.errors} | ${percent(r)} | ${t.target === undefined ? 'reference |' : `≥ ${percent(t.target)} | ${mark(r >= t.target)}`} | ` +
+          `${micros(s.cpu)} / ${micros(b.cpu)} |`,
       );
     }
     out.push('', 'Each round (service req/s; baseline req/s; their ratio — back-to-back runs, so the spread shows the noise):', '');

@@ -303,8 +303,9 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
   const c = options.connections;
   const baselineUrl = ctx.baseline?.url ?? '';
   const floorUrl = ctx.floor?.url ?? '';
+  const { service, baseline, floor } = ctx;
   const login = (connections: number): { service: Side; baseline: Side } => ({
-    service: (s) => load(loginTarget(ctx), connections, s),
+    service: (s) => load(loginTarget(ctx), connections, s, service),
     // A fresh process per run, warmed for a second (threads started, code loaded) before the window.
     baseline: async (s) => {
       checkInterrupted();
@@ -314,20 +315,20 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
   });
   return {
     refresh: {
-      service: (s) => load(refreshTarget(ctx, ctx.service.url, '/graphql'), c, s),
-      baseline: (s) => load(refreshTarget(ctx, floorUrl, '/refresh'), c, s),
+      service: (s) => load(refreshTarget(ctx, service.url, '/graphql'), c, s, service),
+      baseline: (s) => load(refreshTarget(ctx, floorUrl, '/refresh'), c, s, floor),
     },
     refreshStatement: {
-      service: (s) => load(refreshTarget(ctx, ctx.service.url, '/graphql'), c, s),
-      baseline: (s) => load(refreshTarget(ctx, baselineUrl, '/refresh'), c, s),
+      service: (s) => load(refreshTarget(ctx, service.url, '/graphql'), c, s, service),
+      baseline: (s) => load(refreshTarget(ctx, baselineUrl, '/refresh'), c, s, baseline),
     },
     action: {
-      service: async (s) => load(actionTarget(await accessTokens(ctx), ctx.service.url, '/graphql'), c, s),
-      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s),
+      service: async (s) => load(actionTarget(await accessTokens(ctx), service.url, '/graphql'), c, s, service),
+      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s, baseline),
     },
     floor: {
-      service: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s),
-      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/verify'), c, s),
+      service: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s, baseline),
+      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/verify'), c, s, baseline),
     },
     login: login(c),
     loginLow: login(LOW_LOGIN_CONNECTIONS),
@@ -361,9 +362,17 @@ function accessTokens(ctx: Context): Promise<string[]> {
   return freshAccessTokens(ctx.graphql, ctx.refreshTokens);
 }
 
-async function load(target: LoadTarget, connections: number, seconds: number): Promise<RunStats> {
+/**
+ * One load run; with `server`, also the CPU time that server spent per answered request (read from
+ * its probe before and after), a figure that holds up better than req/s on a busy machine.
+ */
+async function load(target: LoadTarget, connections: number, seconds: number, server?: RunningChild): Promise<RunStats> {
   checkInterrupted();
-  return toStats(await runLoad(target, connections, seconds));
+  const cpu = async () => (server ? (await server.child.request<ProbeReport>({ type: 'report' })).cpu : NaN);
+  const before = await cpu();
+  const result = await runLoad(target, connections, seconds);
+  const used = (await cpu()) - before;
+  return { ...toStats(result), cpuPerRequest: result.requests > 0 ? used / result.requests : undefined };
 }
 
 function toStats(result: LoadResult): RunStats {
@@ -410,6 +419,8 @@ interface ProbeReport {
   max: number;
   rss: number;
   maxRss: number;
+  /** CPU time used so far, microseconds. */
+  cpu: number;
 }
 
 /** Refresh, action_sample and login at once, splitting the connections, then the service's RSS. */
@@ -454,9 +465,12 @@ async function runProfile(ctx: Context, scenario: ProfileScenario, dir: string, 
   if (options.warmup > 0) await warmUp(`${scenario} service`, async () => load(await target(), c, options.warmup));
   const measured = await target();
   const start = monotonicMicros();
-  const stats = await load(measured, c, options.duration);
+  const stats = await load(measured, c, options.duration, service);
   const window = { start, end: monotonicMicros() };
-  log(`profiled ${scenario}: ${Math.round(stats.rps)} req/s, p50 ${stats.p50} ms, p99 ${stats.p99} ms, ${stats.errors} error(s)`);
+  log(
+    `profiled ${scenario}: ${Math.round(stats.rps)} req/s, p50 ${stats.p50} ms, p99 ${stats.p99} ms, ` +
+      `${Math.round(stats.cpuPerRequest ?? NaN)} µs CPU/req (profiler included), ${stats.errors} error(s)`,
+  );
   const status = await service.child.stop();
   const file = path.join(dir, name);
   if (!existsSync(file)) throw new Error(`the service (${describeExit(status)}) wrote no profile at ${file}`);
@@ -503,7 +517,8 @@ function log(message: string): void {
 
 function progress(round: number, rounds: number, label: string, stats: RunStats | undefined, extra = ''): void {
   const figures = stats
-    ? `${Math.round(stats.rps).toString().padStart(6)} req/s  p50 ${stats.p50.toFixed(1).padStart(6)} ms  p99 ${stats.p99.toFixed(1).padStart(6)} ms  ${stats.errors} error(s)`
+    ? `${Math.round(stats.rps).toString().padStart(6)} req/s  p50 ${stats.p50.toFixed(1).padStart(6)} ms  p99 ${stats.p99.toFixed(1).padStart(6)} ms  ${stats.errors} error(s)` +
+      (stats.cpuPerRequest === undefined ? '' : `  ${Math.round(stats.cpuPerRequest)} µs CPU/req`)
     : extra;
   log(`round ${round + 1}/${rounds}  ${label.padEnd(28)} ${figures}`);
 }
