@@ -143,6 +143,7 @@ async function main(): Promise<number> {
   cleanup.add('stop the service', () => service.child.stop());
   watched.push(service.child);
   log(`service ready at ${service.url} (pid ${service.child.pid})`);
+  settling = service;
 
   const role = process.env.DEFAULT_ROLE?.trim() || 'user';
   const seed = await seedUsers(db.url, SEEDED_USERS, options.bcryptRounds, role);
@@ -368,11 +369,37 @@ function accessTokens(ctx: Context): Promise<string[]> {
  */
 async function load(target: LoadTarget, connections: number, seconds: number, server?: RunningChild): Promise<RunStats> {
   checkInterrupted();
+  await settled();
   const cpu = async () => (server ? (await server.child.request<ProbeReport>({ type: 'report' })).cpu : NaN);
   const before = await cpu();
   const result = await runLoad(target, connections, seconds);
   const used = (await cpu()) - before;
   return { ...toStats(result), cpuPerRequest: result.requests > 0 ? used / result.requests : undefined };
+}
+
+/** The service, once started: every run waits for it to be idle first. */
+let settling: RunningChild | undefined;
+
+/**
+ * Waits until the service has finished the work of the run before: a login load leaves up to
+ * BENCH_CONNECTIONS bcrypt hashes queued in its thread pool when the load generator stops, a
+ * second or more of CPU that would otherwise be charged to the next run (and take the CPU from
+ * whichever server that run measures). Idle: under 10 % of a core for 250 ms; at most 15 s.
+ */
+async function settled(): Promise<void> {
+  if (!settling?.child.running) return;
+  const started = Date.now();
+  const deadline = started + 15_000;
+  let last = (await settling.child.request<ProbeReport>({ type: 'report' })).cpu;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = (await settling.child.request<ProbeReport>({ type: 'report' })).cpu;
+    const busy = (now - last) / 250_000;
+    last = now;
+    if (busy < 0.1) break;
+  }
+  const waited = (Date.now() - started) / 1000;
+  if (waited > 1) log(`waited ${waited.toFixed(1)} s for the service to finish the previous run's work`);
 }
 
 function toStats(result: LoadResult): RunStats {
