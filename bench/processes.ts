@@ -244,8 +244,10 @@ export interface BaselineStart {
 }
 
 export async function startBaseline(options: BaselineStart): Promise<RunningChild> {
-  const child = new Child('the baseline server', [...SWC, path.join(ROOT, 'bench/children/baseline.ts')], {
+  // The probe too, for the baseline's CPU time per request.
+  const child = new Child('the baseline server', ['--require', PROBE, ...SWC, path.join(ROOT, 'bench/children/baseline.ts')], {
     ...process.env,
+    BENCH_PROCESS_TITLE: 'hasura-auth bench baseline',
     NODE_ENV: 'production',
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
@@ -255,6 +257,35 @@ export async function startBaseline(options: BaselineStart): Promise<RunningChil
       ? { BENCH_JWT_ALGORITHM: options.asymmetric.algorithm, JWT_CLAIMS_FUNCTION: options.asymmetric.claimsFunction, SERVICE_JWKS_URL: options.asymmetric.jwksUrl }
       : {}),
   });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitReady(child, url);
+  return { child, url };
+}
+
+export interface FloorStart {
+  port: number;
+  databaseUrl: string;
+  jwtSecret: string;
+  poolMax: number;
+  /** The algorithm the floor signs with (HASURA_GRAPHQL_JWT_SECRET's type when unset), and its private key (PEM). */
+  algorithm?: string;
+  privateKey?: string;
+}
+
+/** The refresh floor (bench/children/floor.ts): node:http, one prepared join, one JWT sign. */
+export async function startFloor(options: FloorStart): Promise<RunningChild> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_PROCESS_TITLE: 'hasura-auth bench refresh floor',
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_MAX: String(options.poolMax),
+    HASURA_GRAPHQL_JWT_SECRET: options.jwtSecret,
+  };
+  if (options.algorithm) env.FLOOR_JWT_ALGORITHM = options.algorithm;
+  if (options.privateKey) env.FLOOR_JWT_PRIVATE_KEY = options.privateKey;
+  const child = new Child('the refresh floor', ['--require', PROBE, ...SWC, path.join(ROOT, 'bench/children/floor.ts')], env);
   const url = `http://127.0.0.1:${options.port}`;
   await waitReady(child, url);
   return { child, url };

@@ -11,6 +11,8 @@ export interface RunStats {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time (user + system) the server used per answered request, microseconds; unknown for the bcrypt baseline. */
+  cpuPerRequest?: number | undefined;
   /** The first failing answer, when there were errors. */
   sample?: string | undefined;
 }
@@ -22,6 +24,8 @@ export interface ThroughputResult {
   baselineName: string;
   /** Minimum service ÷ baseline ratio; none for a reference row (not the service). */
   target: number | undefined;
+  /** Concurrent connections of this row (the report's own unless said otherwise). */
+  connections: number;
   service: RunStats[];
   baseline: RunStats[];
 }
@@ -78,6 +82,8 @@ export interface Summary {
   p50: number;
   p99: number;
   errors: number;
+  /** Microseconds; NaN when not measured. */
+  cpu: number;
 }
 
 export function summarize(runs: RunStats[]): Summary {
@@ -86,6 +92,7 @@ export function summarize(runs: RunStats[]): Summary {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    cpu: median(runs.map((r) => r.cpuPerRequest ?? NaN)),
   };
 }
 
@@ -100,7 +107,9 @@ interface Verdict {
 
 /** Each target measured in this run, met or not. */
 export function verdicts(report: Report): Verdict[] {
-  const out: Verdict[] = report.throughput.flatMap((t) => (t.target === undefined ? [] : [{ name: t.name, met: ratio(t) >= t.target }]));
+  const out: Verdict[] = report.throughput.flatMap((t) =>
+    t.target === undefined ? [] : [{ name: `${t.name}${atConnections(t, report)}`, met: ratio(t) >= t.target }],
+  );
   if (report.eventLoop) out.push({ name: 'event loop', met: eventLoopP99(report.eventLoop) < report.eventLoop.target });
   if (report.memory) out.push({ name: 'memory', met: report.memory.rss < report.memory.target });
   return out;
@@ -116,9 +125,11 @@ export function errorSummary(report: Report): { total: number; lines: string[] }
     const sample = runs.find((r) => r.sample)?.sample;
     if (errors) lines.push(`${label}: ${errors} error(s)${sample ? `; first: ${sample}` : ''}`);
   };
-  for (const t of report.throughput) {
-    add(`${t.name} (service)`, t.service);
-    add(`${t.name} (baseline)`, t.baseline);
+  for (const [i, t] of report.throughput.entries()) {
+    // A row compared with a second baseline reuses the service runs of the row before it.
+    const previous = report.throughput[i - 1];
+    if (!previous || !t.service.every((run, j) => run === previous.service[j])) add(`${t.name}${atConnections(t, report)} (service)`, t.service);
+    add(`${t.name}${atConnections(t, report)} (baseline: ${t.baselineName})`, t.baseline);
   }
   if (report.eventLoop) {
     add('login storm: user_login', report.eventLoop.rounds.map((r) => r.login));
@@ -133,6 +144,11 @@ export function errorSummary(report: Report): { total: number; lines: string[] }
   return { total, lines };
 }
 
+/** Said of a row measured at other than the report's connections. */
+function atConnections(t: ThroughputResult, report: Report): string {
+  return t.connections === report.connections ? '' : ` at ${t.connections} connections`;
+}
+
 function eventLoopP99(result: EventLoopResult): number {
   return median(result.rounds.map((r) => r.p99));
 }
@@ -142,6 +158,7 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const rps = (n: number) => integer.format(n);
 const ms = (n: number) => (n >= 100 ? integer.format(n) : n.toFixed(1).replace(/\.0$/, ''));
 const percent = (n: number) => `${Math.round(n * 100)} %`;
+const micros = (n: number) => (Number.isNaN(n) ? '—' : integer.format(n));
 const mark = (met: boolean) => (met ? '✅' : '❌');
 
 export function renderMarkdown(report: Report): string {
@@ -151,23 +168,24 @@ export function renderMarkdown(report: Report): string {
     out.push(
       `## Throughput against a baseline (median of ${report.rounds} round(s) × ${report.duration} s, ${report.connections} connections)`,
       '',
-      '| Scenario | Service req/s | p50 ms | p99 ms | Baseline | Baseline req/s | p50 ms | p99 ms | Errors (svc/base) | Ratio | Target | |',
-      '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|---|',
+      '| Scenario | Service req/s | p50 ms | p99 ms | Baseline | Baseline req/s | p50 ms | p99 ms | Errors (svc/base) | Ratio | Target | | CPU µs/req (svc / base) |',
+      '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|---|--:|',
     );
     for (const t of report.throughput) {
       const s = summarize(t.service);
       const b = summarize(t.baseline);
       const r = ratio(t);
       out.push(
-        `| \`${t.name}\` | ${rps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.baselineName} | ${rps(b.rps)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
-          `${s.errors} / ${b.errors} | ${percent(r)} | ${t.target === undefined ? 'reference' : `≥ ${percent(t.target)} | ${mark(r >= t.target)}`} |`,
+        `| \`${t.name}\`${atConnections(t, report)} | ${rps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.baselineName} | ${rps(b.rps)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
+          `${s.errors} / ${b.errors} | ${percent(r)} | ${t.target === undefined ? 'reference |' : `≥ ${percent(t.target)} | ${mark(r >= t.target)}`} | ` +
+          `${micros(s.cpu)} / ${micros(b.cpu)} |`,
       );
     }
     out.push('', 'Each round (service req/s; baseline req/s; their ratio — back-to-back runs, so the spread shows the noise):', '');
     for (const t of report.throughput) {
       const list = (runs: RunStats[]) => runs.map((r) => rps(r.rps)).join(' / ');
       const ratios = t.service.map((s, i) => percent(s.rps / (t.baseline[i]?.rps ?? NaN))).join(' / ');
-      out.push(`- \`${t.name}\`: ${list(t.service)}; ${list(t.baseline)}; ${ratios}`);
+      out.push(`- \`${t.name}\`${atConnections(t, report)} against ${t.baselineName}: ${list(t.service)}; ${list(t.baseline)}; ${ratios}`);
     }
     out.push('');
   }

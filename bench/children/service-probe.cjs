@@ -6,19 +6,25 @@
 //
 // The benchmark talks to it over the IPC channel it spawns the service with:
 //   {type: 'reset', id} → {id}                          start a fresh measurement window
-//   {type: 'report', id} → {id, p50, p99, max, mean, rss, maxRss}   milliseconds and bytes
+//   {type: 'report', id} → {id, p50, p99, max, mean, rss, maxRss, cpu}   milliseconds, bytes, and
+//                          the CPU time (user + system) the process has used, microseconds
+// It is preloaded into the baseline servers too (BENCH_PROCESS_TITLE names them), for their CPU time.
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 
 if (typeof process.send === 'function') {
   // On a shared machine someone may stop *their* service by name (`pkill -f dist/main.js`), which
   // would silently end ours mid-run: a title of its own takes the bench's service out of such
   // matches (on Linux it replaces /proc/<pid>/cmdline) and tells it apart in `ps`.
-  process.title = `hasura-auth bench service (pid ${process.pid})`;
+  process.title = `${process.env.BENCH_PROCESS_TITLE || 'hasura-auth bench service'} (pid ${process.pid})`;
 
   // 10 ms sampling: fine enough to see a 50 ms stall, coarse enough to cost nothing.
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const ms = (ns) => ns / 1e6;
+  const cpuMicros = () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  };
 
   process.on('message', (message) => {
     if (!message || typeof message !== 'object' || typeof message.id !== 'string') return;
@@ -35,6 +41,7 @@ if (typeof process.send === 'function') {
         rss: process.memoryUsage.rss(),
         // resourceUsage reports kilobytes.
         maxRss: process.resourceUsage().maxRSS * 1024,
+        cpu: cpuMicros(),
       });
     }
   });

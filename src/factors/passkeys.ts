@@ -8,15 +8,11 @@
 // counters must grow: the stored one is replaced only by a larger one, compare-and-set, so a
 // cloned authenticator or a replayed assertion shows itself.
 import { createHash, createHmac } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '../auth/errors';
@@ -26,6 +22,18 @@ import type { WebAuthnConfig } from '../config';
 import type { Database } from '../db/database';
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
+
+const loadWebauthn = () => import('@simplewebauthn/server');
+let library: ReturnType<typeof loadWebauthn> | undefined;
+
+/**
+ * @simplewebauthn/server, loaded on the first passkey request: with its ASN.1 and X.509 code it is
+ * the largest library of the service, and most instances never see a passkey (bench/README.md).
+ */
+function webauthn(): ReturnType<typeof loadWebauthn> {
+  library ??= loadWebauthn();
+  return library;
+}
 
 type ChallengeKind = 'registration' | 'signin';
 
@@ -110,7 +118,7 @@ export class Passkeys {
     });
     if (!user) throw new ForbiddenError('The account no longer exists.');
     if (user.passkeys.length >= MAX_PASSKEYS_PER_USER) throw new ForbiddenError(`At most ${MAX_PASSKEYS_PER_USER} passkeys per account.`);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
       userName: user.username,
@@ -140,7 +148,7 @@ export class Passkeys {
     }
     let verification;
     try {
-      verification = await verifyRegistrationResponse({
+      verification = await (await webauthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: challenge.challenge,
         expectedOrigin: this.rp.origins,
@@ -193,7 +201,7 @@ export class Passkeys {
         allow = [{ id: this.derive(`nobody:${login.toLowerCase()}`).toString('base64url'), transports: ['internal', 'hybrid'] }];
       }
     }
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: allow,
       userVerification: 'required',
@@ -217,7 +225,7 @@ export class Passkeys {
 
     let verification;
     try {
-      verification = await verifyAuthenticationResponse({
+      verification = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge.challenge,
         expectedOrigin: this.rp.origins,

@@ -4,7 +4,6 @@
 // The secret is stored sealed (SealedSecrets); recovery codes as keyed hashes. Every code check
 // is rate limited per account and uses the code up in one conditional UPDATE, so two requests
 // racing with one code cannot both pass.
-import QRCode from 'qrcode';
 import { ForbiddenError, InvalidCodeError, InvalidInputError } from '../auth/errors';
 import type { RateLimits } from '../auth/rate-limits';
 import type { Clock } from '../clock';
@@ -58,6 +57,8 @@ export class TotpFactor {
       update: { secret: sealed, createdAt: now, lastStep: null },
     });
     const otpauthUrl = totpUrl({ issuer: this.issuer, account: user.username, secret });
+    // Loaded on the first set-up: a QR encoder has no other use here.
+    const { default: QRCode } = await import('qrcode');
     const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return { secret, otpauthUrl, qrSvg };
   }
