@@ -175,7 +175,14 @@ async function main(): Promise<number> {
   cleanup.add('stop the baseline server', () => baseline.child.stop());
   watched.push(baseline.child);
   ctx.baseline = baseline;
-  const floor = await startFloor({ port: await freePort(), databaseUrl: db.url, jwtSecret, poolMax: options.poolMax });
+  // In the jwk_url mode the floor signs with the same algorithm (a key of its own, made at start).
+  const floor = await startFloor({
+    port: await freePort(),
+    databaseUrl: db.url,
+    jwtSecret,
+    poolMax: options.poolMax,
+    ...(asymmetric ? { algorithm: options.jwtAlgorithm } : {}),
+  });
   cleanup.add('stop the refresh floor', () => floor.child.stop());
   watched.push(floor.child);
   ctx.floor = floor;
