@@ -5,9 +5,9 @@
 import 'reflect-metadata';
 import type { Clock } from '../src/clock';
 import { systemClock } from '../src/clock';
-import { ConfigError, loadConfig, readEnvironment, type Config } from '../src/config';
+import type { Config } from '../src/config';
 import { openDatabase } from '../src/db/database';
-import { ensureDevelopmentSecrets } from '../src/development-secrets';
+import { loadCommandConfig } from '../src/development-secrets';
 import { SealedSecrets } from '../src/factors/sealed-secrets';
 import { DerivedKeys } from '../src/keys/derived-keys';
 import { DatabaseKeyRing } from '../src/keys/key-ring';
@@ -39,17 +39,7 @@ export async function rotateSigningKeys(config: Config, clock: Clock = systemClo
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    const env = readEnvironment();
-    config = loadConfig({ env: { ...env, ...ensureDevelopmentSecrets(env) }, envFile: false });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadCommandConfig();
   const rotation = await rotateSigningKeys(config);
   process.stdout.write(
     rotation.added

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DATA_DIR } from './config';
+import { ConfigError, DEFAULT_DATA_DIR, loadConfig, readEnvironment, type Config } from './config';
 
 /** Each variable a development machine may go without, and the file under DATA_DIR that keeps its value. */
 const SECRETS: ReadonlyArray<{ variable: string; file: string; value: (secret: string) => string }> = [
@@ -37,4 +37,22 @@ function storedSecret(dataDir: string, name: string): string {
   // The mode given to writeFileSync is masked by the umask; the secret must not be group-readable.
   chmodSync(file, 0o600);
   return secret;
+}
+
+/**
+ * The configuration of a command (`npm start`, `npm run keys:rotate`): the environment, with the
+ * development secrets made when missing (zero setup outside production). A configuration error is
+ * one line on stderr and exit code 1, never a stack trace.
+ */
+export function loadCommandConfig(): Config {
+  try {
+    const env = readEnvironment();
+    return loadConfig({ env: { ...env, ...ensureDevelopmentSecrets(env) }, envFile: false });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
 }

@@ -1,23 +1,11 @@
 // `npm start`: configuration, start-up, and a graceful stop on SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
-import { ensureDevelopmentSecrets } from './development-secrets';
+import { loadCommandConfig } from './development-secrets';
 import { createLogger } from './logger';
 import { startService } from './service';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    const env = readEnvironment();
-    // Zero setup for `npm start`: outside production, missing secrets are made under DATA_DIR.
-    config = loadConfig({ env: { ...env, ...ensureDevelopmentSecrets(env) }, envFile: false });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadCommandConfig();
   const logger = createLogger(config.logLevel);
   const service = await startService(config, logger).catch((error: unknown) => {
     logger.fatal({ err: error }, 'could not start');

@@ -10,7 +10,7 @@ import { escapeHtml } from '../html';
 import { isLocale, resolveLocale, type Locale } from '../locales';
 import { LINK_PAGE_TEXTS, type LinkPageTexts } from './link-page-texts';
 import { LINK_PAGE_SCRIPT } from './link-page-script';
-import { helmetHeaders } from './security';
+import { pagePolicy } from './security';
 
 export const RESET_PAGE_PATH = '/reset-password';
 export const VERIFY_PAGE_PATH = '/verify-email';
@@ -28,16 +28,6 @@ button { font: inherit; margin-top: 1rem; padding: 0.4rem 1rem; cursor: pointer;
 [hidden] { display: none !important; }
 `;
 
-const PAGE_CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  baseUri: ["'none'"],
-  formAction: ["'none'"],
-  frameAncestors: ["'none'"],
-};
 
 type PageKind = 'reset' | 'verify' | 'email_change';
 
@@ -105,9 +95,7 @@ ${fields}<button id="submit" type="submit">${escapeHtml(submit)}</button>
 
 /** GET /reset-password, GET /verify-email and their two files under /account/pages/. */
 export function linkPages(app: FastifyInstance, options: { appName: string; defaultLocale: Locale }): void {
-  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP } }).find(([name]) => name === 'content-security-policy');
-  if (!header) throw new Error('helmet did not render the link pages policy');
-  const policy = header[1];
+  const policy = pagePolicy();
   const assets: Record<string, { type: string; body: string }> = {
     'link.js': { type: 'text/javascript; charset=utf-8', body: LINK_PAGE_SCRIPT },
     'page.css': { type: 'text/css; charset=utf-8', body: STYLE },

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { escapeHtml } from '../html';
-import { helmetHeaders } from './security';
+import { pagePolicy } from './security';
 import { SECURITY_PAGE_SCRIPT } from './security-page-script';
 
 export const SECURITY_PAGE_PATH = '/account/security';
@@ -27,17 +27,6 @@ button { font: inherit; margin-top: 0.75rem; padding: 0.35rem 0.9rem; cursor: po
 [hidden] { display: none !important; }
 `;
 
-const PAGE_CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
-  // The GraphQL endpoint of this service.
-  connectSrc: ["'self'"],
-  baseUri: ["'none'"],
-  formAction: ["'none'"],
-  frameAncestors: ["'none'"],
-};
 
 function page(appName: string): string {
   // Relative asset URLs (security/…): the page works behind a path prefix.
@@ -117,9 +106,7 @@ function page(appName: string): string {
 /** GET /account/security and its three files under /account/security/, registered on the app. */
 export function securityPage(app: FastifyInstance, appName: string): void {
   const html = page(appName);
-  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP } }).find(([name]) => name === 'content-security-policy');
-  if (!header) throw new Error('helmet did not render the account-security page policy');
-  const policy = header[1];
+  const policy = pagePolicy();
   // The browser build (UMD, a SimpleWebAuthnBrowser global; the package's `unpkg` file), read once:
   // a missing package fails start-up. Its `exports` hide package.json; the CommonJS entry is in script/.
   const packageDir = path.resolve(path.dirname(require.resolve('@simplewebauthn/browser')), '..');

@@ -77,3 +77,30 @@ export function corsOptions(origins: '*' | readonly string[]): FastifyCorsOption
 export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
   return typeof given === 'string' && sameSecret(given, secret);
 }
+
+/** The Content-Security-Policy header helmet renders for these directives (no defaults added). */
+export function contentSecurityPolicy(directives: PolicyDirectives): string {
+  const header = helmetHeaders({ contentSecurityPolicy: { useDefaults: false, directives } }).find(([name]) => name === 'content-security-policy');
+  if (!header) throw new Error('helmet did not render a Content-Security-Policy');
+  return header[1];
+}
+
+type PolicyDirectives = Record<string, Iterable<string>>;
+
+/**
+ * The policy of the service's own pages (/account/security, the link pages): their script, style
+ * and the GraphQL endpoint of this origin, nothing else.
+ */
+export function pagePolicy(): string {
+  return contentSecurityPolicy({
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    // The GraphQL endpoint of this service.
+    connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+  });
+}

@@ -1,15 +1,15 @@
 // The service's own reset and verification pages in a real browser (Debian's Chromium, headless),
 // opened from the links the SMTP server captured, in English and in Spanish: each flow completes,
 // no request leaves the service, and screenshots are CI artefacts (artifacts/link-page-*.png).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { LoginDocument, RegisterDocument, ResetDocument } from '../generated/graphql';
 import { linkIn } from '../support/links';
 import { codeOf } from '../support/service';
 import { setupTestService } from '../support/setup';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts');
 
 let browser: Browser;
@@ -17,14 +17,7 @@ const requests: string[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Fail, never skip: a missing browser must not pass for working pages.
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 afterAll(async () => {

@@ -3,11 +3,12 @@
 // service's own page, GET /account/security. The refusals — a replayed assertion, a reused or
 // expired challenge, a page on another origin, a counter that went back — are shown with
 // assertions the same authenticator really signed. Screenshots go to artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   LOGIN,
@@ -22,7 +23,6 @@ import {
 import { startTestService, TestClock, type GraphQLResponse, type TestService } from '../support/service';
 import { totpFor } from '../support/totp';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts');
 const PASSWORD = 'a passphrase for passkeys';
 
@@ -57,17 +57,13 @@ function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase();
   const port = await freePort();
   // Browsers treat http://localhost as a secure context, where WebAuthn is allowed.
   origin = `http://localhost:${port}`;
   service = await startTestService(db, { clock, env: { PORT: String(port), WEBAUTHN_ORIGINS: origin, RATE_LIMIT_MFA_ATTEMPT: 'off' } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 900, height: 1100 } });
   page = await context.newPage();
   page.on('console', (message) => {

@@ -1,12 +1,12 @@
 // The playground in a real browser (Debian's Chromium, headless): it loads with no internet, runs
 // user_register and user_login typed into its editor, and shows the answers. The screenshot is a
 // CI artefact (artifacts/playground.png).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { setupTestService } from '../support/setup';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts');
 const PASSWORD = 'typed in a browser';
 
@@ -17,23 +17,7 @@ const requests: { method: string; url: string }[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Fail, never skip: a missing browser must not pass for a working playground.
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('request', (request) => requests.push({ method: request.method(), url: request.url() }));
   // CSP violations and failed loads show up as console errors.

@@ -3,11 +3,12 @@
 // receiving the one-time code, and user_signin_code turning it into tokens. The same provider
 // then serves a native app's sign-in: its ID token goes to user_signin_idtoken.
 // Screenshots: artifacts/provider-login.png (the provider's page), artifacts/provider-sign-in.png (the app).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import * as oidc from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { SIGNIN_CODE, SIGNIN_IDTOKEN } from '../support/operations';
 import { startAppServer, type TestAppServer } from '../support/providers/app-server';
@@ -15,7 +16,6 @@ import { startOidcProvider, type TestOidcProvider } from '../support/providers/o
 import { unusedPort } from '../support/smtp';
 import { startTestService, TEST_JWT_KEY, type GraphQLResponse, type TestService } from '../support/service';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts');
 const CLIENT_ID = 'auth-service';
 const CLIENT_SECRET = 'auth-service-secret-0123456789abcdef';
@@ -32,7 +32,6 @@ type Tokens = { access: string; refresh: string };
 const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}. Install it or set CHROMIUM_PATH.`);
   db = await createTestDatabase();
   app = await startAppServer();
   const port = await unusedPort();
@@ -57,10 +56,7 @@ beforeAll(async () => {
       OIDC_PROVIDERS: JSON.stringify([{ id: 'test', issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }]),
     },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   // Nothing leaves the machine (the provider's development pages link a web font).
   await page.route('**/*', (route) => (['127.0.0.1', 'localhost'].includes(new URL(route.request().url()).hostname) ? route.continue() : route.abort()));
