@@ -130,11 +130,12 @@ export class SignIns {
 
   /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
   async issue(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
-    // Grants first: a claims function that refuses this user leaves no session behind.
-    const [grants, emailVerified] = await Promise.all([this.grants.of(user.id), this.emailVerified(user.id)]);
+    // The token's database state first (one statement): a claims function that refuses this user
+    // leaves no session behind.
+    const grants = await this.grants.of(user.id);
     const session = await this.sessions.start(user.id, user.roleId, amr, client.userAgent);
     const access = await this.tokens.sign({
-      emailVerified,
+      emailVerified: grants.emailVerified,
       userId: user.id,
       username: user.username,
       email: user.email,

@@ -97,9 +97,13 @@ export interface UserGrants {
 interface GrantsRow {
   granted_roles: string[];
   claims: unknown;
+  email_verified: boolean;
 }
 
-/** Reads a user's grants in one statement, for sign-ins (the refresh lookup selects them itself). */
+/**
+ * Reads what a sign-in's token needs of the user's database state — granted roles, custom claims,
+ * whether the address is verified — in one statement (the refresh lookup selects them itself).
+ */
 export class TokenGrants {
   private readonly lookup: Statement<[userId: number], GrantsRow>;
 
@@ -110,11 +114,12 @@ export class TokenGrants {
     const claims = claimsFunction === undefined ? 'NULL::jsonb' : claimsCallSql(claimsFunction, '$1::int');
     this.lookup = statement<[userId: number], GrantsRow>(
       claimsFunction === undefined ? 'token_claims.grants' : `token_claims.grants:${claimsFunction}`,
-      `SELECT ${grantedRolesSql('$1::int')} AS granted_roles, ${claims} AS claims`,
+      `SELECT ${grantedRolesSql('$1::int')} AS granted_roles, ${claims} AS claims,
+              EXISTS (SELECT 1 FROM users WHERE id = $1::int AND email_verified_at IS NOT NULL) AS email_verified`,
     );
   }
 
-  async of(userId: number): Promise<UserGrants> {
+  async of(userId: number): Promise<UserGrants & { emailVerified: boolean }> {
     let row: GrantsRow | undefined;
     try {
       [row] = await this.lookup.rows(this.db.pool, userId);
@@ -122,7 +127,7 @@ export class TokenGrants {
       if (this.claimsFunction === undefined) throw error;
       throw new CustomClaimsError(this.claimsFunction, `failed (${(error as Error).message})`, { cause: error });
     }
-    return this.format(row!.granted_roles, row!.claims);
+    return { ...this.format(row!.granted_roles, row!.claims), emailVerified: row!.email_verified };
   }
 
   /** Formats what a lookup selected (granted_roles, claims). */
