@@ -32,6 +32,7 @@ import { findTokenStatement, type TokenRow } from '../../src/auth/sessions';
 import { formatCustomClaims } from '../../src/auth/token-claims';
 import { generateKeyPair } from '../../src/keys/signing-key';
 import { isHotdog } from '../../src/sample/hotdog';
+import { serveUntilStopped } from './serve';
 
 
 const CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
@@ -168,17 +169,7 @@ async function main(): Promise<void> {
     return undefined;
   }
 
-  server.listen(Number(process.env.PORT), '127.0.0.1');
-
-  const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void pool.end().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // The benchmark is gone (killed): nobody will stop us.
-  process.on('disconnect', stop);
+  serveUntilStopped(server, pool);
 }
 
 /** action_sample's schema, by hand: a mutation whose resolver checks the token as /verify does. */

@@ -20,6 +20,7 @@ import http from 'node:http';
 import { SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { serveUntilStopped } from './serve';
 
 const CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 const ACCESS_TOKEN_TTL = 15 * 60;
@@ -136,17 +137,7 @@ function main(): void {
       );
     });
   });
-  server.listen(Number(process.env.PORT), '127.0.0.1');
-
-  const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void pool.end().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // The benchmark is gone (killed): nobody will stop us.
-  process.on('disconnect', stop);
+  serveUntilStopped(server, pool);
 }
 
 const REFUSED = '{"data":null,"errors":[{"message":"The refresh token is invalid or has expired.","extensions":{"code":"UNAUTHENTICATED"}}]}';
