@@ -1,5 +1,5 @@
-// The processes the benchmark runs: the service (built, `node dist/main.js`, as the Docker image
-// runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
+// The processes the benchmark runs: the service (built, `node dist/main.js` with the Docker image's
+// Node flags, as the image runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
 // shares an event loop or a thread pool with the load generator, which runs in this one.
 //
 // Every child is tracked: stopChildren() ends them all (SIGTERM, then SIGKILL) and a last-resort
@@ -7,6 +7,7 @@
 // get an IPC channel and end themselves when it closes, which covers this process being killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -218,14 +219,29 @@ export interface RunningChild {
 
 const PROBE = path.join(ROOT, 'bench/children/service-probe.cjs');
 
-/** `node dist/main.js`, with the event-loop probe preloaded (plain CommonJS: no swc in the service). */
+/**
+ * The Node flags of the Docker image's `CMD ["node", <flags>…, "dist/main.js"]`, so that the
+ * service is measured as it runs in production, with its V8 settings, and a change to them is
+ * measured by the next run without a second copy here to keep in step.
+ */
+export function dockerNodeFlags(): string[] {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const line = dockerfile.split('\n').filter((text) => /^CMD\s/.test(text)).pop();
+  const cmd: unknown = line ? JSON.parse(line.replace(/^CMD\s+/, '')) : undefined;
+  if (!Array.isArray(cmd) || cmd[0] !== 'node' || cmd.at(-1) !== 'dist/main.js' || !cmd.every((part) => typeof part === 'string')) {
+    throw new Error(`the Dockerfile's last CMD is not ["node", <flags>…, "dist/main.js"]: ${line ?? 'none'}`);
+  }
+  return (cmd as string[]).slice(1, -1);
+}
+
+/** `node <the image's flags> dist/main.js`, with the event-loop probe preloaded (plain CommonJS: no swc in the service). */
 export async function startService(options: ServiceStart): Promise<RunningChild> {
   const profile = options.cpuProfile
     ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`]
     : [];
   const child = new Child(
     'the service',
-    [...profile, '--require', PROBE, path.join(ROOT, 'dist/main.js')],
+    [...dockerNodeFlags(), ...profile, '--require', PROBE, path.join(ROOT, 'dist/main.js')],
     { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
     options.verbose ? 'inherit' : 'ignore',
   );

@@ -18,6 +18,7 @@ import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_
 import { describeOptions, OptionsError, readOptions, type BenchOptions, type ProfileScenario } from './options';
 import {
   describeExit,
+  dockerNodeFlags,
   freePort,
   ROOT,
   runBcryptRate,
@@ -540,7 +541,7 @@ function describeRun(options: BenchOptions): string[] {
   return [
     `date: ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${models}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB, ${os.platform()} ${os.release()}`,
-    `node ${process.version}; service: \`node dist/main.js\` built from ${gitDescription()}, NODE_ENV=production`,
+    `node ${process.version}; service: \`${['node', ...dockerNodeFlags(), 'dist/main.js'].join(' ')}\` built from ${gitDescription()}, NODE_ENV=production`,
     ...describeOptions(options),
     'load generator: autocannon (closed loop, in the benchmark process) for both the service and the HTTP baselines',
   ];
