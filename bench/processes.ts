@@ -1,5 +1,5 @@
-// The processes the benchmark runs: the service (built, `node dist/main.js`, as the Docker image
-// runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
+// The processes the benchmark runs: the service (built, `node dist/main.js` with the Docker image's
+// Node flags, as the image runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
 // shares an event loop or a thread pool with the load generator, which runs in this one.
 //
 // Every child is tracked: stopChildren() ends them all (SIGTERM, then SIGKILL) and a last-resort
@@ -7,6 +7,7 @@
 // get an IPC channel and end themselves when it closes, which covers this process being killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -218,15 +219,55 @@ export interface RunningChild {
 
 const PROBE = path.join(ROOT, 'bench/children/service-probe.cjs');
 
-/** `node dist/main.js`, with the event-loop probe preloaded (plain CommonJS: no swc in the service). */
+/** How the Docker image starts the service: its runtime stage's `ENV` and its `CMD`'s Node flags. */
+export interface DockerRuntime {
+  /** `CMD ["node", <flags>…, "dist/main.js"]`'s flags. */
+  nodeFlags: string[];
+  /** The runtime stage's `ENV KEY=value …` (unquoted values, as the Dockerfile writes them). */
+  env: Record<string, string>;
+}
+
+/**
+ * Read from the Dockerfile, so that the bench measures the service with the image's V8 flags and
+ * allocator settings, and a change to them is measured by the next run without a second copy
+ * here to keep in step.
+ */
+export function dockerRuntime(): DockerRuntime {
+  // Continuation lines joined, comments dropped: one instruction per line.
+  const lines = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n');
+  const runtime = lines.slice(lines.findLastIndex((line) => /^FROM\s/.test(line)));
+  const env: Record<string, string> = {};
+  for (const line of runtime.filter((text) => /^ENV\s/.test(text))) {
+    for (const pair of line.replace(/^ENV\s+/, '').trim().split(/\s+/)) {
+      const [key, ...value] = pair.split('=');
+      if (!key || !value.length) throw new Error(`the Dockerfile's ENV is not in the KEY=value form: ${line}`);
+      env[key] = value.join('=');
+    }
+  }
+  const line = runtime.filter((text) => /^CMD\s/.test(text)).pop();
+  const cmd: unknown = line ? JSON.parse(line.replace(/^CMD\s+/, '')) : undefined;
+  if (!Array.isArray(cmd) || cmd[0] !== 'node' || cmd.at(-1) !== 'dist/main.js' || !cmd.every((part) => typeof part === 'string')) {
+    throw new Error(`the Dockerfile's CMD is not ["node", <flags>…, "dist/main.js"]: ${line ?? 'none'}`);
+  }
+  return { nodeFlags: (cmd as string[]).slice(1, -1), env };
+}
+
+/** `node <the image's flags> dist/main.js` in the image's environment, with the event-loop probe preloaded (plain CommonJS: no swc in the service). */
 export async function startService(options: ServiceStart): Promise<RunningChild> {
   const profile = options.cpuProfile
     ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`]
     : [];
+  const image = dockerRuntime();
   const child = new Child(
     'the service',
-    [...profile, '--require', PROBE, path.join(ROOT, 'dist/main.js')],
-    { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
+    [...image.nodeFlags, ...profile, '--require', PROBE, path.join(ROOT, 'dist/main.js')],
+    // The bench's own settings (NODE_ENV=production too) win over the image's.
+    { ...process.env, ...image.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
     options.verbose ? 'inherit' : 'ignore',
   );
   const url = `http://127.0.0.1:${options.port}`;

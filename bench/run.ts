@@ -18,6 +18,7 @@ import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_
 import { describeOptions, OptionsError, readOptions, type BenchOptions, type ProfileScenario } from './options';
 import {
   describeExit,
+  dockerRuntime,
   freePort,
   ROOT,
   runBcryptRate,
@@ -540,10 +541,17 @@ function describeRun(options: BenchOptions): string[] {
   return [
     `date: ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${models}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB, ${os.platform()} ${os.release()}`,
-    `node ${process.version}; service: \`node dist/main.js\` built from ${gitDescription()}, NODE_ENV=production`,
+    `node ${process.version}; service: \`${describeImage()}\` built from ${gitDescription()}, NODE_ENV=production`,
     ...describeOptions(options),
     'load generator: autocannon (closed loop, in the benchmark process) for both the service and the HTTP baselines',
   ];
+}
+
+/** The service's command line with the Dockerfile's allocator setting, e.g. `MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 dist/main.js`. */
+function describeImage(): string {
+  const { nodeFlags, env } = dockerRuntime();
+  const settings = Object.entries(env).filter(([key]) => !['NODE_ENV', 'HOST', 'PORT'].includes(key));
+  return [...settings.map(([key, value]) => `${key}=${value}`), 'node', ...nodeFlags, 'dist/main.js'].join(' ');
 }
 
 function gitDescription(): string {

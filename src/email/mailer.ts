@@ -1,9 +1,25 @@
 // Sending email. With SMTP_URL: a pooled nodemailer SMTP transport. Without: a development
 // transport that sends nothing and writes each email, links included, to the log at info, so that
 // `npm start` with no setup still lets a developer follow a password reset.
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Logger } from '../logger';
+
+const loadNodemailer = () => import('nodemailer');
+let library: ReturnType<typeof loadNodemailer> | undefined;
+
+/** What either transport answers a send with (of what nodemailer returns, the part read here). */
+type Transport = Transporter<{ messageId: string }>;
+
+/**
+ * nodemailer, loaded with the first email: its transports, MIME builder and DKIM code are some
+ * 40 modules (several MB resident, bench/README.md) that an instance whose users only sign in and
+ * refresh never needs. (`senderDomain` uses its address parser alone, a single module.)
+ */
+async function createTransport(...args: Parameters<Awaited<ReturnType<typeof loadNodemailer>>['createTransport']>): Promise<Transport> {
+  library ??= loadNodemailer();
+  return (await library).default.createTransport(...args);
+}
 
 export interface OutgoingEmail {
   to: string;
@@ -70,13 +86,14 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   // nodemailer reads host, port, TLS (smtps:) and percent-decoded credentials from the URL, and
   // options from its query (e.g. ?maxConnections=10 or ?tls.rejectUnauthorized=false for a relay
   // with a private certificate); the URL's values win over the defaults given here.
-  const transport = nodemailer.createTransport({ pool: true, url: smtpUrl, maxConnections: 5, ...SMTP_TIMEOUTS }, { from });
+  let transport: Promise<Transport> | undefined;
   let closed = false;
   return {
     kind: 'smtp',
     async send(email) {
       try {
-        const info = await transport.sendMail(toMessage(email));
+        transport ??= createTransport({ pool: true, url: smtpUrl, maxConnections: 5, ...SMTP_TIMEOUTS }, { from });
+        const info = await (await transport).sendMail(toMessage(email));
         return { messageId: info.messageId };
       } catch (error) {
         throw deliveryError(error);
@@ -85,7 +102,8 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
     close() {
       if (closed) return;
       closed = true;
-      transport.close();
+      // A send still creating the transport would open its pool after this: close it when made.
+      void transport?.then((made) => made.close(), () => {});
     },
   };
 }
@@ -93,13 +111,14 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
 function logMailer(from: string, logger: Logger): Mailer {
   // jsonTransport builds the message like a real send would (addresses and headers checked) but
   // hands it back instead of sending it.
-  const transport = nodemailer.createTransport({ jsonTransport: true }, { from });
+  let transport: Promise<Transport> | undefined;
   return {
     kind: 'log',
     async send(email) {
-      let info;
+      let info: { messageId: string };
       try {
-        info = await transport.sendMail(toMessage(email));
+        transport ??= createTransport({ jsonTransport: true }, { from });
+        info = await (await transport).sendMail(toMessage(email));
       } catch (error) {
         throw deliveryError(error);
       }

@@ -48,7 +48,7 @@ export class TotpFactor {
     const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { username: true, totp: { select: { enabledAt: true } } } });
     if (!user) throw new ForbiddenError('The account no longer exists.');
     if (user.totp?.enabledAt) throw new ForbiddenError('Two-step sign-in is already on; turn it off first to set up another authenticator.');
-    const secret = newTotpSecret();
+    const secret = await newTotpSecret();
     const sealed = this.seal(userId, secret);
     const now = this.clock.now();
     await this.db.prisma.userTotp.upsert({
@@ -56,7 +56,7 @@ export class TotpFactor {
       create: { userId, secret: sealed, createdAt: now },
       update: { secret: sealed, createdAt: now, lastStep: null },
     });
-    const otpauthUrl = totpUrl({ issuer: this.issuer, account: user.username, secret });
+    const otpauthUrl = await totpUrl({ issuer: this.issuer, account: user.username, secret });
     // Loaded on the first set-up: a QR encoder has no other use here.
     const { default: QRCode } = await import('qrcode');
     const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });

@@ -2,7 +2,15 @@
 // 160-bit secret. otplib does the algorithm; this module fixes the parameters and the rules around
 // them: a code is accepted one step early or late (clock drift, typing time), never further, and
 // never for a step at or before the last one accepted, so an overheard code cannot be replayed.
-import { generateSecret, generateURI, verify } from 'otplib';
+
+const loadOtplib = () => import('otplib');
+let library: ReturnType<typeof loadOtplib> | undefined;
+
+/** otplib, loaded with the first TOTP set-up or code: most accounts never turn two-step sign-in on. */
+function otplib(): ReturnType<typeof loadOtplib> {
+  library ??= loadOtplib();
+  return library;
+}
 
 export const TOTP_PERIOD = 30;
 export const TOTP_DIGITS = 6;
@@ -19,12 +27,14 @@ export interface TotpCheck {
   afterStep?: number;
 }
 
-export function newTotpSecret(): string {
+export async function newTotpSecret(): Promise<string> {
+  const { generateSecret } = await otplib();
   return generateSecret({ length: 20 });
 }
 
 /** The otpauth:// URL authenticator apps read from the QR code. */
-export function totpUrl(options: { issuer: string; account: string; secret: string }): string {
+export async function totpUrl(options: { issuer: string; account: string; secret: string }): Promise<string> {
+  const { generateURI } = await otplib();
   return generateURI({ issuer: options.issuer, label: options.account, secret: options.secret, period: TOTP_PERIOD, digits: TOTP_DIGITS });
 }
 
@@ -32,6 +42,7 @@ export function totpUrl(options: { issuer: string; account: string; secret: stri
 export async function checkTotp(check: TotpCheck): Promise<number | undefined> {
   const token = check.code.replace(/\s/g, '');
   if (!CODE.test(token)) return undefined;
+  const { verify } = await otplib();
   const result = await verify({
     secret: check.secret,
     token,

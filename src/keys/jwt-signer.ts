@@ -5,8 +5,9 @@
 //   jsonwebtoken has no EdDSA, and jose covers all three algorithms with one API; it signs with
 //   node's crypto and the KeyObject as given, so nothing is re-imported per token.
 import jwt from 'jsonwebtoken';
-import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { HmacJwtConfig } from '../auth/jwt-config';
+import { jose } from './jose';
 import type { KeySource } from './key-ring';
 
 export interface VerifyRules {
@@ -46,11 +47,12 @@ export class KeyRingSigner implements JwtSigner {
   constructor(private readonly keys: KeySource) {}
 
   async sign(payload: Record<string, unknown>): Promise<string> {
-    const key = await this.keys.signingKey();
+    const [key, { SignJWT }] = await Promise.all([this.keys.signingKey(), jose()]);
     return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
   }
 
   async verify(token: string, rules: VerifyRules): Promise<Record<string, unknown>> {
+    const { jwtVerify } = await jose();
     const { payload } = await jwtVerify(
       token,
       async (header) => {

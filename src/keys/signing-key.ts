@@ -1,8 +1,9 @@
 // One asymmetric signing key as the service holds it: node KeyObjects built once (signing with a
 // prebuilt KeyObject is what keeps the refresh path fast) and the public JWK the JWK set serves.
 import { createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint } from 'jose';
+import type { JWK } from 'jose';
 import type { AsymmetricAlgorithm } from '../auth/jwt-config';
+import { jose } from './jose';
 
 export interface SigningKey {
   kid: string;
@@ -45,7 +46,8 @@ export function algorithmOf(key: KeyObject): AsymmetricAlgorithm {
 
 /** The JWK thumbprint (RFC 7638) of the public key: a kid that names the key itself. */
 export async function thumbprintKid(publicKey: KeyObject): Promise<string> {
-  return calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as Parameters<typeof calculateJwkThumbprint>[0]);
+  const { calculateJwkThumbprint } = await jose();
+  return calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK);
 }
 
 export function signingKey(kid: string, alg: AsymmetricAlgorithm, privateKey: KeyObject): SigningKey {

@@ -195,6 +195,34 @@ describe('migration scripts', () => {
     expect(rows[0]).toEqual({ comment: 'one; two', answer: 42 });
   });
 
+  it('applies a migration added after the database was migrated', async () => {
+    const migrationsDir = path.join(tempDir, 'added-later');
+    await cp(path.join(PRISMA_DIR, 'migrations'), migrationsDir, { recursive: true });
+    const url = await freshDatabase();
+    await applyMigrations(url, { migrationsDir });
+    const extra = path.join(migrationsDir, '29991231235959_added_later');
+    await mkdir(extra);
+    await writeFile(path.join(extra, 'migration.sql'), `COMMENT ON TABLE "roles" IS 'added later';`);
+    expect(await applyMigrations(url, { migrationsDir })).toEqual({ applied: ['29991231235959_added_later'] });
+    const rows = await query<{ comment: string }>(url, "SELECT obj_description('roles'::regclass, 'pg_class') AS comment");
+    expect(rows[0]?.comment).toBe('added later');
+  });
+
+  it('finds an up-to-date database without loading the schema engine', async () => {
+    // A child process, whose module cache shows what the check loaded.
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    const program = [
+      `require('./src/db/migrate').applyMigrations(${JSON.stringify(url)}).then((r) => console.log(JSON.stringify({`,
+      `  ...r, engineLoaded: Object.keys(require.cache).some((file) => file.includes('schema-engine-wasm')) })))`,
+    ].join('');
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', '-e', program], {
+      cwd: ROOT,
+      timeout: 20_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({ applied: [], engineLoaded: false });
+  });
+
   it('lets the process exit as soon as the work is done', async () => {
     // The engine leaves a 10 s timer armed; a child process shows whether it holds the exit.
     const url = await freshDatabase();
