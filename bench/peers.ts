@@ -4,7 +4,7 @@
 //   authenticated request  `action_sample`   vs  GET /api/auth/get-session  (session cookie)
 //   login                  `user_login`      vs  POST /api/auth/sign-in/email
 // and each login rate against that system's own password-hash rate. How Better Auth is set up:
-// bench/children/better-auth.ts. What is measured and how to read it: bench/README.md.
+// bench/children/better-auth.mjs. What is measured and how to read it: bench/README.md.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:peers
 //

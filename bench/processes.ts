@@ -335,10 +335,10 @@ export interface BetterAuthStart {
   algorithm: string;
 }
 
-/** Better Auth on node:http (bench/children/better-auth.ts), with the probe for its CPU time and memory. */
+/** Better Auth on node:http (bench/children/better-auth.mjs, no TypeScript loader), with the probe for its CPU time and memory. */
 export async function startBetterAuth(options: BetterAuthStart): Promise<RunningChild> {
   const url = `http://127.0.0.1:${options.port}`;
-  const child = new Child('Better Auth', ['--require', PROBE, ...SWC, path.join(ROOT, 'bench/children/better-auth.ts')], {
+  const child = new Child('Better Auth', ['--require', PROBE, path.join(ROOT, 'bench/children/better-auth.mjs')], {
     ...process.env,
     BENCH_PROCESS_TITLE: 'hasura-auth bench peer: Better Auth',
     NODE_ENV: 'production',

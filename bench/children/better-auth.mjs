@@ -11,21 +11,23 @@
 //   a `set-auth-jwt` header, work the service's `action_sample` has no counterpart for.
 // Telemetry is off so that nothing tries to leave the machine.
 //
+// Plain JavaScript, run by node alone as the built service is: a TypeScript loader in the process
+// would add its own ~85 MB to the resident memory the comparison reports.
+//
 // Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX,
 // BETTER_AUTH_SECRET, BETTER_AUTH_URL, PEER_JWT_ALGORITHM (EdDSA, its default, ES256 or RS256).
 import http from 'node:http';
-import { betterAuth, type BetterAuthOptions } from 'better-auth';
+import process from 'node:process';
+import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { toNodeHandler } from 'better-auth/node';
 import { jwt } from 'better-auth/plugins';
 import pg from 'pg';
-import { serveUntilStopped } from './serve';
 
-const ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
-type Algorithm = (typeof ALGORITHMS)[number];
+const ALGORITHMS = ['EdDSA', 'ES256', 'RS256'];
 
-async function main(): Promise<void> {
-  const algorithm = (process.env.PEER_JWT_ALGORITHM || 'EdDSA') as Algorithm;
+async function main() {
+  const algorithm = process.env.PEER_JWT_ALGORITHM || 'EdDSA';
   if (!ALGORITHMS.includes(algorithm)) throw new Error(`PEER_JWT_ALGORITHM must be one of ${ALGORITHMS.join(', ')}`);
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
   pool.on('error', () => {});
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     rateLimit: { enabled: false },
     telemetry: { enabled: false },
     plugins: [jwt({ disableSettingJwtHeader: true, jwks: { keyPairConfig: { alg: algorithm } } })],
-  } satisfies BetterAuthOptions;
+  };
   const { runMigrations } = await getMigrations(options);
   await runMigrations();
   const auth = betterAuth(options);
@@ -53,10 +55,20 @@ async function main(): Promise<void> {
     }
     void handler(req, res);
   });
-  serveUntilStopped(server, pool);
+  // As serve.ts does for the other bench servers (TypeScript, which this file cannot import).
+  server.listen(Number(process.env.PORT), '127.0.0.1');
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void pool.end().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // The benchmark is gone (killed): nobody will stop us.
+  process.on('disconnect', stop);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
