@@ -12,7 +12,8 @@ export interface ThrowawayDatabase {
   drop(): Promise<void>;
 }
 
-export async function createThrowawayDatabase(serverUrl: string): Promise<ThrowawayDatabase> {
+/** With `migrate: false` the database is left empty, for a peer that creates its own tables. */
+export async function createThrowawayDatabase(serverUrl: string, { migrate = true } = {}): Promise<ThrowawayDatabase> {
   const name = `bench_${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
   const url = new URL(serverUrl);
@@ -26,6 +27,7 @@ export async function createThrowawayDatabase(serverUrl: string): Promise<Throwa
       return dropped;
     },
   };
+  if (!migrate) return database;
   try {
     await applyMigrations(database.url);
   } catch (error) {

@@ -16,6 +16,13 @@ export interface LoadTarget {
   /** e.g. http://127.0.0.1:4000 */
   baseUrl: string;
   path: string;
+  /** POST unless said otherwise (Better Auth's session reads are GETs). */
+  method?: 'GET' | 'POST';
+  /**
+   * Whether a 2xx answer is a failure anyway. Default: its JSON carries "errors" (GraphQL's way);
+   * a peer with other answer shapes says what a refusal looks like there.
+   */
+  failed?: (body: string) => boolean;
   /** Connection `i` sends this request over and over: built once, nothing per request. */
   perConnection?: (i: number) => RequestShape;
   /** Every request is built anew (login: a different user each time, so no account is hammered). */
@@ -47,9 +54,10 @@ export function runLoad(target: LoadTarget, connections: number, seconds: number
   let graphqlErrors = 0;
   let sample: string | undefined;
   // Called for every answer: kept to a status check and one substring search.
+  const failed = target.failed ?? ((body: string) => body.includes('"errors"'));
   const onResponse = (status: number, body: string) => {
     if (status >= 200 && status < 300) {
-      if (!body.includes('"errors"')) return;
+      if (!failed(body)) return;
       graphqlErrors++;
       sample ??= body.slice(0, 600);
     } else {
@@ -59,19 +67,20 @@ export function runLoad(target: LoadTarget, connections: number, seconds: number
 
   let connection = 0;
   const { perConnection, perRequest } = target;
+  const method = target.method ?? 'POST';
   if (!perConnection === !perRequest) throw new Error('runLoad: give exactly one of perConnection and perRequest');
 
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: target.baseUrl + target.path,
-        method: 'POST',
+        method,
         connections,
         duration: seconds,
         // Each client gets its own request objects: autocannon shares the `requests` option (and
         // its default) between all clients, so per-client edits of it would leak into the others.
         setupClient(client) {
-          const request: autocannon.Request = { method: 'POST', path: target.path, onResponse };
+          const request: autocannon.Request = { method, path: target.path, onResponse };
           if (perRequest) {
             request.setupRequest = (req) => {
               const next = perRequest();

@@ -1,15 +1,16 @@
-// The processes the benchmark runs: the service (built, `node dist/main.js` with the Docker image's
-// Node flags, as the image runs it), the baseline server and the bcrypt-rate probe. Each is its own process so that none
+// The processes the benchmarks run: the service (built, `node dist/main.js` with the Docker image's
+// Node flags, as the image runs it), the baseline servers, the peer (Better Auth) and the hash-rate probe. Each is its own process so that none
 // shares an event loop or a thread pool with the load generator, which runs in this one.
 //
 // Every child is tracked: stopChildren() ends them all (SIGTERM, then SIGKILL) and a last-resort
 // 'exit' hook SIGKILLs any left, so an error or Ctrl-C never leaves a server running. Children also
 // get an IPC channel and end themselves when it closes, which covers this process being killed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { Hasher } from './children/hash-rate';
 
 export const ROOT = path.resolve(__dirname, '..');
 const SWC = ['-r', '@swc-node/register'];
@@ -332,7 +333,7 @@ export async function startFloor(options: FloorStart): Promise<RunningChild> {
   return { child, url };
 }
 
-export interface BcryptRateResult {
+export interface HashRateResult {
   /** Compares completed per second inside the measured window. */
   rate: number;
   completed: number;
@@ -343,24 +344,52 @@ export interface BcryptRateResult {
   errors: number;
 }
 
-/** `bcrypt.compare` at `concurrency` in flight for `seconds`, in a fresh process (bench/children/bcrypt-rate.ts). */
-export async function runBcryptRate(options: {
+/** A system's own password compare at `concurrency` in flight for `seconds`, in a fresh process (bench/children/hash-rate.ts). */
+export async function runHashRate(options: {
+  hasher: Hasher;
   hash: string;
   password: string;
   concurrency: number;
   seconds: number;
   warmup: number;
-}): Promise<BcryptRateResult> {
+}): Promise<HashRateResult> {
   // Options travel in the environment: a message sent before the child listens would be lost.
-  const child = new Child('the bcrypt baseline', [...SWC, path.join(ROOT, 'bench/children/bcrypt-rate.ts')], {
+  const child = new Child(`the ${options.hasher} hash-rate baseline`, [...SWC, path.join(ROOT, 'bench/children/hash-rate.ts')], {
     ...process.env,
-    BCRYPT_RATE_OPTIONS: JSON.stringify(options),
+    HASH_RATE_OPTIONS: JSON.stringify(options),
   });
   try {
-    return await child.nextMessage<BcryptRateResult>((options.seconds + options.warmup + 60) * 1000);
+    return await child.nextMessage<HashRateResult>((options.seconds + options.warmup + 60) * 1000);
   } catch (error) {
     throw new Error(`${(error as Error).message}${child.stderr() ? `; its stderr:\n${child.stderr()}` : ''}`, { cause: error });
   } finally {
     await child.stop();
   }
+}
+
+export interface BetterAuthStart {
+  port: number;
+  /** Its own throw-away database: it creates its tables there with its own migration. */
+  databaseUrl: string;
+  poolMax: number;
+  /** The algorithm of its jwt plugin's keys: EdDSA (its default), ES256 or RS256. */
+  algorithm: string;
+}
+
+/** Better Auth on node:http (bench/children/better-auth.mjs, no TypeScript loader), with the probe for its CPU time and memory. */
+export async function startBetterAuth(options: BetterAuthStart): Promise<RunningChild> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const child = new Child('Better Auth', ['--require', PROBE, path.join(ROOT, 'bench/children/better-auth.mjs')], {
+    ...process.env,
+    BENCH_PROCESS_TITLE: 'hasura-auth bench peer: Better Auth',
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_MAX: String(options.poolMax),
+    BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
+    BETTER_AUTH_URL: url,
+    PEER_JWT_ALGORITHM: options.algorithm,
+  });
+  await waitReady(child, url);
+  return { child, url };
 }

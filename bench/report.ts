@@ -153,12 +153,13 @@ function eventLoopP99(result: EventLoopResult): number {
   return median(result.rounds.map((r) => r.p99));
 }
 
-const MB = 1024 * 1024;
+// The figures' formats, shared with the comparison with peers (peers-report.ts).
+export const MB = 1024 * 1024;
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const rps = (n: number) => integer.format(n);
-const ms = (n: number) => (n >= 100 ? integer.format(n) : n.toFixed(1).replace(/\.0$/, ''));
-const percent = (n: number) => `${Math.round(n * 100)} %`;
-const micros = (n: number) => (Number.isNaN(n) ? '—' : integer.format(n));
+export const rps = (n: number) => integer.format(n);
+export const ms = (n: number) => (n >= 100 ? integer.format(n) : n.toFixed(1).replace(/\.0$/, ''));
+export const percent = (n: number) => `${Math.round(n * 100)} %`;
+export const micros = (n: number) => (Number.isNaN(n) ? '—' : integer.format(n));
 const mark = (met: boolean) => (met ? '✅' : '❌');
 
 export function renderMarkdown(report: Report): string {

@@ -7,29 +7,31 @@
 // Order: throw-away database → service → seed users → baseline → per target a warm-up → rounds
 // (each scenario service and baseline back to back, which one first alternating per round) →
 // event loop under a login storm (per round) → memory under mixed load (once, last) → report.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { BENCH_CLAIMS_FUNCTION, createThrowawayDatabase, seedGrantsAndClaims, seedUsers, type Seed } from './database';
-import { runLoad, stopAllLoads, type LoadResult, type LoadTarget } from './load';
-import { actionBody, bearer, checkAction, checkRefresh, freshAccessTokens, JSON_HEADERS, logIn, loginBody, refreshBody } from './operations';
-import { describeOptions, OptionsError, readOptions, type BenchOptions, type ProfileScenario } from './options';
+import { BENCH_CLAIMS_FUNCTION, createThrowawayDatabase } from './database';
 import {
-  describeExit,
-  dockerRuntime,
-  freePort,
-  ROOT,
-  runBcryptRate,
-  startBaseline,
-  startFloor,
-  startService,
-  stopChildren,
-  type BcryptRateResult,
-  type Child,
-  type RunningChild,
-} from './processes';
+  actionTarget,
+  checkInterrupted,
+  cleanup,
+  describeMachine,
+  hashStats,
+  load,
+  log,
+  loginTarget,
+  probe,
+  progress,
+  refreshTarget,
+  runBench,
+  startSeededService,
+  warmUp,
+  watch,
+  type SeededService,
+} from './harness';
+import type { LoadTarget } from './load';
+import { checkAction, checkRefresh, freshAccessTokens } from './operations';
+import { describeOptions, type BenchOptions, type ProfileScenario } from './options';
+import { describeExit, freePort, ROOT, runHashRate, startBaseline, startFloor, type RunningChild } from './processes';
 import { topOfProfileFile } from './profile-top';
 import {
   errorSummary,
@@ -45,76 +47,18 @@ import {
 
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
 const PROFILES_DIR = path.join(RESULTS_DIR, 'profiles');
-/** Enough distinct accounts that a login storm never trips the per-account login limit. */
-const SEEDED_USERS = 200;
-/** Sessions whose tokens drive user_refresh and action_sample, spread over the connections. */
-const SESSIONS = 32;
 /** The light action_sample load that runs beside the login storm. */
 const STORM_ACTION_CONNECTIONS = 4;
 const TARGETS = { refresh: 0.6, action: 0.95, login: 0.95, eventLoopMs: 25, memoryBytes: 150 * 1024 * 1024 };
 /** Logins are also measured at this concurrency: below the thread pool's saturation, overheads show more. */
 const LOW_LOGIN_CONNECTIONS = 8;
 
-/** Undo steps, run last-in first-out, once, on success, failure or Ctrl-C. */
-class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  private done: Promise<void> | undefined;
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          console.error(`cleanup: could not ${step.name}: ${(error as Error).message}`);
-        }
-      }
-      await stopChildren();
-    })();
-    return this.done;
-  }
-}
-
-const cleanup = new Cleanup();
-let interrupted = false;
-/** Servers whose death explains a failure: reported with their stderr. */
-const watched: Child[] = [];
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (interrupted) {
-    console.error(`${signal} again: exiting now; children are killed, the database may be left behind`);
-    process.exit(130);
-  }
-  interrupted = true;
-  console.error(`\n${signal}: stopping the load, the service and the baseline, dropping the database…`);
-  stopAllLoads();
-  void cleanup.run().finally(() => process.exit(130));
-}
-
-/** After Ctrl-C the cleanup runs; nothing new may start meanwhile. */
-function checkInterrupted(): void {
-  if (interrupted) throw new Error('interrupted');
-}
-
-async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = readOptions();
-  } catch (error) {
-    if (error instanceof OptionsError) {
-      console.error(`bench: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const header = describeRun(options);
+async function main(options: BenchOptions): Promise<number> {
+  const header = [
+    ...describeMachine(),
+    ...describeOptions(options),
+    'load generator: autocannon (closed loop, in the benchmark process) for both the service and the HTTP baselines',
+  ];
   console.log(header.join('\n'));
   console.log('');
 
@@ -122,45 +66,16 @@ async function main(): Promise<number> {
   cleanup.add(`drop database ${db.name}`, () => db.drop());
   log(`database ${db.name} created and migrated`);
 
-  // Production-like: the variables production requires, random secrets, the bench's bcrypt cost;
-  // everything else passes through from this environment.
-  const jwtSecret = JSON.stringify({ type: 'HS256', key: randomBytes(36).toString('base64url') }); // 48 characters
   const asymmetric = options.jwtAlgorithm !== 'HS256';
-  const serviceEnv: Record<string, string> = {
-    NODE_ENV: 'production',
-    DATABASE_URL: db.url,
-    HASURA_GRAPHQL_JWT_SECRET: asymmetric ? JSON.stringify({ jwk_url: 'http://127.0.0.1/.well-known/jwks.json' }) : jwtSecret,
-    ...(asymmetric ? { JWT_ALGORITHM: options.jwtAlgorithm, JWT_CLAIMS_FUNCTION: BENCH_CLAIMS_FUNCTION } : {}),
-    EVENT_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
-    AUTH_SECRET: randomBytes(32).toString('base64url'),
-    BCRYPT_ROUNDS: String(options.bcryptRounds),
-    LOG_LEVEL: options.logLevel,
-    // Reusable refresh tokens (the default), so one token per connection serves a whole run.
-    REFRESH_TOKEN_ROTATION: 'false',
-  };
   const profile = options.profile
     ? { dir: PROFILES_DIR, name: `service-${options.profile}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile` }
     : undefined;
   if (profile) mkdirSync(profile.dir, { recursive: true });
-  const service = await startService({ port: await freePort(), env: serviceEnv, verbose: options.verbose, cpuProfile: profile });
-  cleanup.add('stop the service', () => service.child.stop());
-  watched.push(service.child);
-  log(`service ready at ${service.url} (pid ${service.child.pid})`);
-  settling = service;
+  const seeded = await startSeededService(options, db, profile);
+  const { service, graphql, jwtSecret } = seeded;
+  const refreshTokens = seeded.refreshTokens;
 
-  const role = process.env.DEFAULT_ROLE?.trim() || 'user';
-  const seed = await seedUsers(db.url, SEEDED_USERS, options.bcryptRounds, role);
-  if (asymmetric) await seedGrantsAndClaims(db.url, 'manager');
-  const graphql = `${service.url}/graphql`;
-  const sessions = await logIn(graphql, seed.users.slice(0, SESSIONS));
-  const refreshTokens = sessions.map((s) => s.refresh);
-  log(`seeded ${SEEDED_USERS} users sharing one cost-${options.bcryptRounds} hash; ${SESSIONS} logged in through the service`);
-
-  // Before any load: what the service holds just for being up (start-up included in its peak).
-  const idle = await service.child.request<ProbeReport>({ type: 'report' });
-  log(`service RSS after start-up and seeding: ${(idle.rss / 1024 / 1024).toFixed(0)} MB (peak so far ${(idle.maxRss / 1024 / 1024).toFixed(0)} MB)`);
-
-  const ctx: Context = { options, service, graphql, seed, refreshTokens, nextUser: 0, idleRss: idle.rss };
+  const ctx: Context = { ...seeded, options, login: { next: 0 } };
   if (options.profile) return runProfile(ctx, options.profile, profile!.dir, profile!.name);
 
   const baseline = await startBaseline({
@@ -174,7 +89,7 @@ async function main(): Promise<number> {
       : undefined,
   });
   cleanup.add('stop the baseline server', () => baseline.child.stop());
-  watched.push(baseline.child);
+  watch(baseline.child);
   ctx.baseline = baseline;
   // In the jwk_url mode the floor signs with the same algorithm (a key of its own, made at start).
   const floor = await startFloor({
@@ -185,7 +100,7 @@ async function main(): Promise<number> {
     ...(asymmetric ? { algorithm: options.jwtAlgorithm } : {}),
   });
   cleanup.add('stop the refresh floor', () => floor.child.stop());
-  watched.push(floor.child);
+  watch(floor.child);
   ctx.floor = floor;
   await checkRefresh(`${floor.url}/refresh`, refreshTokens[0]!);
   log(`refresh floor ready at ${floor.url} (pid ${floor.child.pid})`);
@@ -279,18 +194,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-interface Context {
+interface Context extends SeededService {
   options: BenchOptions;
-  service: RunningChild;
   baseline?: RunningChild;
   floor?: RunningChild;
-  graphql: string;
-  seed: Seed;
-  refreshTokens: string[];
   /** Next seeded user to log in, shared by every login load so each account is used in turn. */
-  nextUser: number;
-  /** The service's RSS before any load, bytes. */
-  idleRss: number;
+  login: { next: number };
 }
 
 const THROUGHPUT = [
@@ -326,22 +235,22 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
   const floorUrl = ctx.floor?.url ?? '';
   const { service, baseline, floor } = ctx;
   const login = (connections: number): { service: Side; baseline: Side } => ({
-    service: (s) => load(loginTarget(ctx), connections, s, service),
+    service: (s) => load(serviceLogins(ctx), connections, s, service),
     // A fresh process per run, warmed for a second (threads started, code loaded) before the window.
     baseline: async (s) => {
       checkInterrupted();
       const { passwordHash: hash, password } = ctx.seed;
-      return bcryptStats(await runBcryptRate({ hash, password, concurrency: connections, seconds: s, warmup: 1 }));
+      return hashStats(await runHashRate({ hasher: 'bcrypt', hash, password, concurrency: connections, seconds: s, warmup: 1 }), 'bcrypt.compare');
     },
   });
   return {
     refresh: {
-      service: (s) => load(refreshTarget(ctx, service.url, '/graphql'), c, s, service),
-      baseline: (s) => load(refreshTarget(ctx, floorUrl, '/refresh'), c, s, floor),
+      service: (s) => load(refreshTarget(ctx.refreshTokens, service.url, '/graphql'), c, s, service),
+      baseline: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/refresh'), c, s, floor),
     },
     refreshStatement: {
-      service: (s) => load(refreshTarget(ctx, service.url, '/graphql'), c, s, service),
-      baseline: (s) => load(refreshTarget(ctx, baselineUrl, '/refresh'), c, s, baseline),
+      service: (s) => load(refreshTarget(ctx.refreshTokens, service.url, '/graphql'), c, s, service),
+      baseline: (s) => load(refreshTarget(ctx.refreshTokens, baselineUrl, '/refresh'), c, s, baseline),
     },
     action: {
       service: async (s) => load(actionTarget(await accessTokens(ctx), service.url, '/graphql'), c, s, service),
@@ -356,91 +265,13 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
   };
 }
 
-function refreshTarget(ctx: Context, baseUrl: string, path: string): LoadTarget {
-  const bodies = ctx.refreshTokens.map(refreshBody);
-  return { baseUrl, path, perConnection: (i) => ({ body: bodies[i % bodies.length]!, headers: { ...JSON_HEADERS } }) };
-}
-
-function actionTarget(tokens: string[], baseUrl: string, path: string): LoadTarget {
-  const body = actionBody();
-  return { baseUrl, path, perConnection: (i) => ({ body, headers: bearer(tokens[i % tokens.length]!) }) };
-}
-
-function loginTarget(ctx: Context): LoadTarget {
-  const users = ctx.seed.users;
-  return {
-    baseUrl: ctx.service.url,
-    path: '/graphql',
-    perRequest: () => {
-      const user = users[ctx.nextUser++ % users.length]!;
-      return { body: loginBody(user.username, user.password), headers: { ...JSON_HEADERS } };
-    },
-  };
+function serviceLogins(ctx: Context): LoadTarget {
+  return loginTarget(ctx.seed.users, ctx.service.url, ctx.login);
 }
 
 /** Access tokens live 15 minutes: each action run gets fresh ones (32 refreshes, outside the measurement). */
 function accessTokens(ctx: Context): Promise<string[]> {
   return freshAccessTokens(ctx.graphql, ctx.refreshTokens);
-}
-
-/**
- * One load run; with `server`, also the CPU time that server spent per answered request (read from
- * its probe before and after), a figure that holds up better than req/s on a busy machine.
- */
-async function load(target: LoadTarget, connections: number, seconds: number, server?: RunningChild): Promise<RunStats> {
-  checkInterrupted();
-  await settled();
-  const cpu = async () => (server ? (await server.child.request<ProbeReport>({ type: 'report' })).cpu : NaN);
-  const before = await cpu();
-  const result = await runLoad(target, connections, seconds);
-  const used = (await cpu()) - before;
-  return { ...toStats(result), cpuPerRequest: result.requests > 0 ? used / result.requests : undefined };
-}
-
-/** The service, once started: every run waits for it to be idle first. */
-let settling: RunningChild | undefined;
-
-/**
- * Waits until the service has finished the work of the run before: a login load leaves up to
- * BENCH_CONNECTIONS bcrypt hashes queued in its thread pool when the load generator stops, a
- * second or more of CPU that would otherwise be charged to the next run (and take the CPU from
- * whichever server that run measures). Idle: under 10 % of a core for 250 ms; at most 15 s.
- */
-async function settled(): Promise<void> {
-  if (!settling?.child.running) return;
-  const started = Date.now();
-  const deadline = started + 15_000;
-  let last = (await settling.child.request<ProbeReport>({ type: 'report' })).cpu;
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const now = (await settling.child.request<ProbeReport>({ type: 'report' })).cpu;
-    const busy = (now - last) / 250_000;
-    last = now;
-    if (busy < 0.1) break;
-  }
-  const waited = (Date.now() - started) / 1000;
-  if (waited > 1) log(`waited ${waited.toFixed(1)} s for the service to finish the previous run's work`);
-}
-
-function toStats(result: LoadResult): RunStats {
-  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, sample: result.sample };
-}
-
-function bcryptStats(result: BcryptRateResult): RunStats {
-  return {
-    rps: result.rate,
-    p50: result.p50,
-    p99: result.p99,
-    errors: result.errors,
-    sample: result.errors ? 'bcrypt.compare said "no match" for the right password' : undefined,
-  };
-}
-
-/** Warm-ups are not reported, but an error there would spoil every round: stop early. */
-async function warmUp(label: string, run: () => Promise<RunStats>): Promise<void> {
-  const stats = await run();
-  log(`warm-up ${label}: ${Math.round(stats.rps)} req/s`);
-  if (stats.errors) throw new Error(`warm-up ${label}: ${stats.errors} error(s); first: ${stats.sample}`);
 }
 
 /**
@@ -453,21 +284,11 @@ async function loginStorm(ctx: Context): Promise<EventLoopResult['rounds'][numbe
   const tokens = await accessTokens(ctx);
   await service.child.request({ type: 'reset' });
   const [login, action] = await Promise.all([
-    load(loginTarget(ctx), options.connections, options.duration),
+    load(serviceLogins(ctx), options.connections, options.duration),
     load(actionTarget(tokens, service.url, '/graphql'), STORM_ACTION_CONNECTIONS, options.duration),
   ]);
-  const probe = await service.child.request<ProbeReport>({ type: 'report' });
-  return { p50: probe.p50, p99: probe.p99, max: probe.max, login, action };
-}
-
-interface ProbeReport {
-  p50: number;
-  p99: number;
-  max: number;
-  rss: number;
-  maxRss: number;
-  /** CPU time used so far, microseconds. */
-  cpu: number;
+  const inside = await probe(service);
+  return { p50: inside.p50, p99: inside.p99, max: inside.max, login, action };
 }
 
 /** Refresh, action_sample and login at once, splitting the connections, then the service's RSS. */
@@ -480,17 +301,17 @@ async function mixedLoad(ctx: Context): Promise<MemoryResult> {
   log(`memory: ${seconds} s of mixed load (${connections.refresh} refresh, ${connections.action} action_sample, ${connections.login} login connections)…`);
   const tokens = await accessTokens(ctx);
   const [refresh, action, login] = await Promise.all([
-    load(refreshTarget(ctx, service.url, '/graphql'), connections.refresh, seconds),
+    load(refreshTarget(ctx.refreshTokens, service.url, '/graphql'), connections.refresh, seconds),
     load(actionTarget(tokens, service.url, '/graphql'), connections.action, seconds),
-    load(loginTarget(ctx), connections.login, seconds),
+    load(serviceLogins(ctx), connections.login, seconds),
   ]);
-  const probe = await service.child.request<ProbeReport>({ type: 'report' });
+  const inside = await probe(service);
   return {
     seconds,
     connections,
     idleRss: ctx.idleRss,
-    rss: probe.rss,
-    maxRss: probe.maxRss,
+    rss: inside.rss,
+    maxRss: inside.maxRss,
     target: TARGETS.memoryBytes,
     loads: { refresh, action, login },
   };
@@ -505,10 +326,10 @@ async function runProfile(ctx: Context, scenario: ProfileScenario, dir: string, 
   const c = options.connections;
   const target = async (): Promise<LoadTarget> =>
     scenario === 'refresh'
-      ? refreshTarget(ctx, service.url, '/graphql')
+      ? refreshTarget(ctx.refreshTokens, service.url, '/graphql')
       : scenario === 'action'
         ? actionTarget(await accessTokens(ctx), service.url, '/graphql')
-        : loginTarget(ctx);
+        : serviceLogins(ctx);
   if (options.warmup > 0) await warmUp(`${scenario} service`, async () => load(await target(), c, options.warmup));
   const measured = await target();
   const start = monotonicMicros();
@@ -535,63 +356,4 @@ function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
-function describeRun(options: BenchOptions): string[] {
-  const cpus = os.cpus();
-  const models = [...new Set(cpus.map((c) => c.model.trim()))].join(', ');
-  return [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${cpus.length} × ${models}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB, ${os.platform()} ${os.release()}`,
-    `node ${process.version}; service: \`${describeImage()}\` built from ${gitDescription()}, NODE_ENV=production`,
-    ...describeOptions(options),
-    'load generator: autocannon (closed loop, in the benchmark process) for both the service and the HTTP baselines',
-  ];
-}
-
-/** The service's command line with the Dockerfile's allocator setting, e.g. `MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 dist/main.js`. */
-function describeImage(): string {
-  const { nodeFlags, env } = dockerRuntime();
-  const settings = Object.entries(env).filter(([key]) => !['NODE_ENV', 'HOST', 'PORT'].includes(key));
-  return [...settings.map(([key, value]) => `${key}=${value}`), 'node', ...nodeFlags, 'dist/main.js'].join(' ');
-}
-
-function gitDescription(): string {
-  try {
-    const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'src', 'prisma') ? ' + uncommitted changes in src/ or prisma/' : '';
-    return `${git('rev-parse', '--short', 'HEAD')} (${git('rev-parse', '--abbrev-ref', 'HEAD')})${dirty}`;
-  } catch {
-    return 'an unknown commit';
-  }
-}
-
-/** The baseline mirrors the service's session lookup; say so loudly when the service changed it. */
-function log(message: string): void {
-  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-function progress(round: number, rounds: number, label: string, stats: RunStats | undefined, extra = ''): void {
-  const figures = stats
-    ? `${Math.round(stats.rps).toString().padStart(6)} req/s  p50 ${stats.p50.toFixed(1).padStart(6)} ms  p99 ${stats.p99.toFixed(1).padStart(6)} ms  ${stats.errors} error(s)` +
-      (stats.cpuPerRequest === undefined ? '' : `  ${Math.round(stats.cpuPerRequest)} µs CPU/req`)
-    : extra;
-  log(`round ${round + 1}/${rounds}  ${label.padEnd(28)} ${figures}`);
-}
-
-main().then(
-  async (code) => {
-    await cleanup.run();
-    process.exit(interrupted ? 130 : code);
-  },
-  async (error: unknown) => {
-    if (interrupted) return; // The signal handler is cleaning up and exits.
-    console.error(`\nbench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    for (const child of watched.filter((c) => !c.running)) {
-      const status = await child.exited;
-      // main.ts exits 0 after a graceful stop: something sent the service SIGTERM or SIGINT.
-      const why = status.code === 0 ? ' — a clean stop: something sent it SIGTERM/SIGINT' : '';
-      console.error(`\n${child.name} had exited (${describeExit(status)}${why}); its stderr:\n${child.stderr() || '(empty)'}`);
-    }
-    await cleanup.run();
-    process.exit(1);
-  },
-);
+runBench('bench', main);

@@ -1,13 +1,24 @@
-// The login baseline: how many `bcrypt.compare` per second this machine does at the bench cost,
-// with `concurrency` compares always in flight, on a thread pool of the service's size (the
-// benchmark passes the same UV_THREADPOOL_SIZE). A login can never be faster than its hash; the
-// ratio says how much of the rest the service adds on top.
+// The login baseline: how many password compares per second this machine does with a system's
+// own hasher, with `concurrency` compares always in flight, on a thread pool of the server's size
+// (the benchmark passes the same UV_THREADPOOL_SIZE). A login can never be faster than its hash;
+// the ratio says how much of the rest the server adds on top.
+//   bcrypt       the service's: `bcrypt.compare` at the bench cost;
+//   better-auth  Better Auth's: `verifyPassword` from `better-auth/crypto` (scrypt in libuv's pool).
 //
-// Options come in BCRYPT_RATE_OPTIONS (JSON: hash, password, concurrency, seconds, warmup); the
-// result goes back over IPC as one message: {rate, completed, seconds, p50, p99, errors}.
+// Options come in HASH_RATE_OPTIONS (JSON: hasher, hash, password, concurrency, seconds, warmup);
+// the result goes back over IPC as one message: {rate, completed, seconds, p50, p99, errors}.
 import bcrypt from 'bcrypt';
+import { verifyPassword } from 'better-auth/crypto';
+
+const HASHERS = {
+  bcrypt: (password: string, hash: string) => bcrypt.compare(password, hash),
+  'better-auth': (password: string, hash: string) => verifyPassword({ hash, password }),
+};
+
+export type Hasher = keyof typeof HASHERS;
 
 interface Options {
+  hasher: Hasher;
   hash: string;
   password: string;
   concurrency: number;
@@ -16,7 +27,8 @@ interface Options {
 }
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.env.BCRYPT_RATE_OPTIONS ?? '') as Options;
+  const options = JSON.parse(process.env.HASH_RATE_OPTIONS ?? '') as Options;
+  const compare = HASHERS[options.hasher];
   const start = performance.now();
   const windowStart = start + options.warmup * 1000;
   const windowEnd = windowStart + options.seconds * 1000;
@@ -28,7 +40,7 @@ async function main(): Promise<void> {
   const worker = async () => {
     while (performance.now() < windowEnd) {
       const begun = performance.now();
-      const matches = await bcrypt.compare(options.password, options.hash);
+      const matches = await compare(options.password, options.hash);
       const ended = performance.now();
       if (ended < windowStart || ended > windowEnd) continue;
       latencies.push(ended - begun);
