@@ -103,6 +103,7 @@ async function main(options: BenchOptions): Promise<number> {
   watch(floor.child);
   ctx.floor = floor;
   await checkRefresh(`${floor.url}/refresh`, refreshTokens[0]!);
+  await checkRefresh(`${floor.url}/apollo-refresh`, refreshTokens[0]!);
   log(`refresh floor ready at ${floor.url} (pid ${floor.child.pid})`);
   await checkRefresh(`${baseline.url}/refresh`, refreshTokens[0]!);
   await checkAction(`${baseline.url}/verify`, (await freshAccessTokens(graphql, refreshTokens.slice(0, 1)))[0]!);
@@ -220,6 +221,9 @@ const THROUGHPUT = [
   { scenario: 'action', plan: 'action', name: 'action_sample', baselineName: 'Apollo Server alone: action_sample', target: TARGETS.action },
   // Not the service: what the framework costs by itself against a bare JWT verify.
   { scenario: 'floor', plan: 'floor', name: 'Apollo Server alone: action_sample', baselineName: 'node:http: JWT verify', target: undefined },
+  // Not the service: the floor's own refresh in the resolver of Apollo Server 5 alone (bench/children/floor.ts,
+  // POST /apollo-refresh) against the floor — the most a refresh served through Apollo can reach.
+  { scenario: 'refresh', plan: 'refreshApollo', name: 'Apollo Server alone: user_refresh', baselineName: 'floor: node:http + one prepared join + JWT sign', target: undefined },
   { scenario: 'login', plan: 'login', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
   { scenario: 'login', plan: 'loginLow', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
 ] as const;
@@ -251,6 +255,10 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
     refreshStatement: {
       service: (s) => load(refreshTarget(ctx.refreshTokens, service.url, '/graphql'), c, s, service),
       baseline: (s) => load(refreshTarget(ctx.refreshTokens, baselineUrl, '/refresh'), c, s, baseline),
+    },
+    refreshApollo: {
+      service: (s) => load(refreshTarget(ctx, floorUrl, '/apollo-refresh'), c, s, floor),
+      baseline: (s) => load(refreshTarget(ctx, floorUrl, '/refresh'), c, s, floor),
     },
     action: {
       service: async (s) => load(actionTarget(await accessTokens(ctx), service.url, '/graphql'), c, s, service),

@@ -17,6 +17,9 @@
 // Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX.
 import { createHash, createPrivateKey, createSecretKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import http from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, GraphQLInputObjectType, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
@@ -90,15 +93,14 @@ function main(): void {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
   pool.on('error', () => {});
 
-  async function refresh(body: string): Promise<string> {
-    const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
-    if (typeof token !== 'string') return REFUSED;
+  /** The floor's whole refresh: the new access token, or undefined when the token is refused. */
+  async function accessFor(token: string): Promise<string | undefined> {
     const hash = createHash('sha256').update(token).digest('hex');
     const row = (await pool.query<Row>({ name: FIND.name, text: FIND.text, values: [hash] })).rows[0];
-    if (!row) return REFUSED;
+    if (!row) return undefined;
     const iat = Math.floor(Date.now() / 1000);
     const sub = String(row.id);
-    const access = await sign({
+    return sign({
       sub,
       iat,
       exp: iat + ACCESS_TOKEN_TTL,
@@ -110,7 +112,28 @@ function main(): void {
       amr: row.amr ?? ['pwd'],
       [CLAIMS_NAMESPACE]: { 'x-hasura-allowed-roles': [row.role], 'x-hasura-default-role': row.role, 'x-hasura-user-id': sub },
     });
-    return JSON.stringify({ data: { user_refresh: { access, refresh: null } } });
+  }
+
+  async function refresh(body: string): Promise<string> {
+    const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
+    if (typeof token !== 'string') return REFUSED;
+    const access = await accessFor(token);
+    return access === undefined ? REFUSED : JSON.stringify({ data: { user_refresh: { access, refresh: null } } });
+  }
+
+  // The same work in the resolver of Apollo Server 5 alone, fed straight from node:http: what any
+  // refresh served through Apollo's per-request machinery can reach at best (a reference row).
+  const apollo = new ApolloServer({ schema: refreshSchema(accessFor), plugins: [ApolloServerPluginCacheControlDisabled()] });
+  const apolloStarted = apollo.start();
+  async function viaApollo(req: http.IncomingMessage, body: string): Promise<string> {
+    await apolloStarted;
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: '', body: JSON.parse(body) as unknown },
+      context: async () => ({}),
+    });
+    return response.body.kind === 'complete' ? response.body.string : '';
   }
 
   const server = http.createServer((req, res) => {
@@ -121,7 +144,9 @@ function main(): void {
       const answer =
         req.method === 'POST' && req.url === '/refresh'
           ? refresh(body)
-          : req.url === '/readyz'
+          : req.method === 'POST' && req.url === '/apollo-refresh'
+            ? viaApollo(req, body)
+            : req.url === '/readyz'
             ? pool.query('SELECT 1').then(() => '{"status":"ready"}')
             : Promise.resolve(undefined);
       answer.then(
@@ -138,6 +163,28 @@ function main(): void {
     });
   });
   serveUntilStopped(server, pool);
+}
+
+/** user_refresh's shape by hand (an input object, as the service's), resolved by the floor's work. */
+function refreshSchema(accessFor: (token: string) => Promise<string | undefined>): GraphQLSchema {
+  const Tokens = new GraphQLObjectType({ name: 'RefreshOutput', fields: { access: { type: new GraphQLNonNull(GraphQLString) }, refresh: { type: GraphQLString } } });
+  const RefreshInput = new GraphQLInputObjectType({ name: 'RefreshInput', fields: { refresh: { type: new GraphQLNonNull(GraphQLString) } } });
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        user_refresh: {
+          type: Tokens,
+          args: { arg: { type: new GraphQLNonNull(RefreshInput) } },
+          resolve: async (_root, args: { arg: { refresh: string } }) => {
+            const access = await accessFor(args.arg.refresh);
+            if (access === undefined) throw new GraphQLError('The refresh token is invalid or has expired.', { extensions: { code: 'UNAUTHENTICATED' } });
+            return { access, refresh: null };
+          },
+        },
+      },
+    }),
+  });
 }
 
 const REFUSED = '{"data":null,"errors":[{"message":"The refresh token is invalid or has expired.","extensions":{"code":"UNAUTHENTICATED"}}]}';
