@@ -257,8 +257,8 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
       baseline: (s) => load(refreshTarget(ctx.refreshTokens, baselineUrl, '/refresh'), c, s, baseline),
     },
     refreshApollo: {
-      service: (s) => load(refreshTarget(ctx, floorUrl, '/apollo-refresh'), c, s, floor),
-      baseline: (s) => load(refreshTarget(ctx, floorUrl, '/refresh'), c, s, floor),
+      service: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/apollo-refresh'), c, s, floor),
+      baseline: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/refresh'), c, s, floor),
     },
     action: {
       service: async (s) => load(actionTarget(await accessTokens(ctx), service.url, '/graphql'), c, s, service),
