@@ -103,7 +103,7 @@ export class SignIns {
    * A user whose first factor just succeeded: tokens; EMAIL_NOT_VERIFIED when EMAIL_VERIFICATION is
    * `required` and the address is not verified (only now, after the first factor, so a guesser
    * learns nothing); or MFA_REQUIRED with a ticket when the account has TOTP on and `amr` holds no
-   * second factor yet.
+   * second factor yet. `first`: what the first factor already read, and a counter to forget.
    */
   async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}, first: FirstFactor = {}): Promise<TokenPair> {
     const { facts, forget } = first;
