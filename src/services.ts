@@ -86,7 +86,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
   const keyRing = createKeyRing(config, db, clock, keys, logger);
   const signer: JwtSigner = keyRing ? new KeyRingSigner(keyRing) : new HmacSigner(config.tokens.jwt as HmacJwtConfig);
   const tokens = new AccessTokens(config.tokens.jwt, config.tokens.accessTtl, clock, signer);
-  const grants = new TokenGrants(db, config.tokens.claimsFunction);
+  const grants = new TokenGrants(config.tokens.claimsFunction);
   const sessions = new Sessions({
     db,
     clock,
@@ -115,7 +115,7 @@ export function createServices(config: Config, db: Database, clock: Clock, logge
     tickets: new MfaTickets({ db, clock }),
     totp,
     metrics,
-    grants,
+    limits,
     emailVerification: config.lifecycle.emailVerification,
   });
   const accounts = new Accounts({

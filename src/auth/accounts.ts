@@ -10,7 +10,9 @@ import type { AccessTokens } from './access-tokens';
 import { InvalidInputError, UnauthenticatedError, type FieldErrors } from './errors';
 import { MAX_PASSWORD_BYTES, PASSWORD_MESSAGES, type PasswordPolicy } from './password-policy';
 import type { PasswordHasher } from './passwords';
-import type { RateLimits, RequestOrigin } from './rate-limits';
+import { countEventSql, type RateLimits, type RequestOrigin } from './rate-limits';
+import { statement } from '../db/statements';
+import { secondFactorSql } from '../factors/totp-factor';
 import type { Sessions } from './sessions';
 import { isEmailLogin, normaliseLogin, username } from './usernames';
 import type { EmailVerificationMode, SignIns, TokenPair } from './sign-in';
@@ -43,6 +45,49 @@ function takenError(error: unknown): unknown {
 }
 
 export const MAX_EMAIL_LENGTH = 254;
+/** The account a login text names, as LOGIN reads it. */
+interface LoginAccount {
+  id: number;
+  username: string;
+  email: string;
+  password_hash: string | null;
+  is_active: boolean;
+  role_id: number;
+  role: string;
+  email_verified: boolean;
+  has_second_factor: boolean;
+}
+
+/**
+ * What LOGIN answers: always one row, the account's columns all NULL when the text names none.
+ * `attempts` is NULL when nothing was counted (no login limit, or a saturated one); `attempt_expire`
+ * is when the window ends, in ms (a bigint, which pg hands over as text).
+ */
+type LoginRow = { attempts: number | null; attempt_expire: string | null } & (LoginAccount | { [K in keyof LoginAccount]: null });
+
+/**
+ * The password login's first round trip: counts the attempt against the login text's limit
+ * (atomically, before the password is checked, so parallel guesses cannot overshoot it) and reads
+ * the account a login text names, with everything the sign-in gate asks of it. A text with `@`
+ * names an account by email, any other by username, both case-insensitive (citext); no username
+ * has an `@`, so at most one of the two is set and at most one account matches. A login storm
+ * runs this once per bcrypt compare, and every millisecond of CPU it costs comes out of the
+ * hashing on a small machine: hence one named statement rather than Prisma queries.
+ */
+const LOGIN = statement<
+  [key: string | null, expire: number, now: number, saturated: boolean, email: string | null, username: string | null],
+  LoginRow
+>(
+  'accounts.login',
+  `WITH attempt AS (${countEventSql({ key: '$1::varchar', expire: '$2::bigint', now: '$3::bigint', saturated: '$4::boolean' })})
+   SELECT a.points AS attempts, a.expire AS attempt_expire,
+          u.id, u.username, u.email, u.password_hash, u.is_active, u.role_id, r.name AS role,
+          u.email_verified_at IS NOT NULL AS email_verified, ${secondFactorSql('u.id')} AS has_second_factor
+     FROM (SELECT 1) AS one
+     LEFT JOIN attempt a ON true
+     LEFT JOIN (users u JOIN roles r ON r.id = u.role_id) ON u.email = $5::citext OR u.username = $6::citext`,
+);
+
 /** Refresh tokens are 43 characters; anything much longer is not one. */
 const MAX_REFRESH_TOKEN_LENGTH = 256;
 
@@ -251,38 +296,35 @@ export class Accounts {
     if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) {
       throw new InvalidInputError({ password: [PASSWORD_MESSAGES.tooLong] });
     }
-    const { text, canMatch } = normaliseLogin(login);
+    const { canMatch } = normaliseLogin(login);
     // Over-long or unstorable input cannot match an account; hash anyway so it takes as long.
     const plausible = canMatch && login.length <= MAX_EMAIL_LENGTH && !unsafeText(input.password);
-    const user = plausible ? await this.findLogin(login) : undefined;
+    // The client first (only with TRUST_PROXY): attempts it refuses (credential stuffing) then
+    // leave the accounts alone.
+    await this.limits.clientLoginAttempt(origin);
     // Counted by the login text as the database compares it, whether or not it names an account:
     // a count that depended on the account would tell who exists and link a username to its email.
-    await this.limits.loginAttempt([text], origin);
+    const counter = this.limits.loginCounter(login);
+    const email = plausible && isEmailLogin(login) ? login : null;
+    const name = plausible && !isEmailLogin(login) ? login : null;
+    const [row] = (await LOGIN.rows(this.db.pool, counter?.key ?? null, counter?.expire ?? 0, counter?.now ?? 0, counter?.saturated ?? false, email, name)) as [LoginRow];
+    this.limits.checkLoginCount(counter, row.attempts, row.attempt_expire === null ? null : Number(row.attempt_expire));
+    const user = row.id === null ? undefined : row;
     // No password (an account made by a provider sign-in): no password matches.
-    const matches = await this.hasher.verify(input.password, user?.passwordHash ?? undefined);
-    if (!user || user.passwordHash === null || !matches || !user.isActive) {
+    const matches = await this.hasher.verify(input.password, user?.password_hash ?? undefined);
+    if (!user || user.password_hash === null || !matches || !user.is_active) {
       this.metrics.loginFailures.inc();
       throw new UnauthenticatedError('Invalid username or password.');
     }
-    await this.limits.loginSucceeded([text], origin);
-    if (this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, user.passwordHash, input.password);
+    await this.limits.clientLoginSucceeded(origin);
+    if (this.hasher.needsRehash(user.password_hash)) await this.upgradeHash(user.id, user.password_hash, input.password);
 
     return this.signIns.complete(
-      { id: user.id, username: user.username, email: user.email, roleId: user.roleId, role: user.role.name },
+      { id: user.id, username: user.username, email: user.email, roleId: user.role_id, role: user.role },
       ['pwd'],
       { userAgent: origin.userAgent },
+      { facts: { emailVerified: user.email_verified, hasSecondFactor: user.has_second_factor }, forget: counter },
     );
-  }
-
-  /**
-   * The account a login names: a text with `@` by email, any other by username, both
-   * case-insensitive (citext). No username has an `@`, so a login text names at most one account.
-   */
-  private findLogin(login: string) {
-    return this.db.prisma.user.findUnique({
-      where: isEmailLogin(login) ? { email: login } : { username: login },
-      select: { id: true, username: true, email: true, passwordHash: true, isActive: true, roleId: true, role: { select: { name: true } } },
-    });
   }
 
   /** Re-hashes a password at today's BCRYPT_ROUNDS, now that it is known to be right. */

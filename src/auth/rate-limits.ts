@@ -26,6 +26,7 @@ import type { Database } from '../db/database';
 import type { Metrics, RateLimitName } from '../metrics';
 import { RateLimitedError } from './errors';
 import { normaliseLogin } from './usernames';
+import { statement } from '../db/statements';
 
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
@@ -42,6 +43,46 @@ const SWEEP_EVERY_MS = 60 * 1000;
 
 /** The key of a limit that counts everyone together. */
 const EVERYONE = 'everyone';
+
+/**
+ * A login text's counter as a statement of its own counts it (countEventSql), instead of the
+ * limiter's upsert: the password login counts the attempt and reads the account in one round trip.
+ */
+export interface LimitCounter {
+  /** The stored key, `<limit>:<HMAC>`: the limiter's own, so both ways count the same attempts. */
+  readonly key: string;
+  /** When a new window ends, in milliseconds since the epoch (Date.now, like the limiter's rows). */
+  readonly expire: number;
+  readonly now: number;
+  /** The limit is at its cap: an identifier with no live counter is refused, not counted. */
+  readonly saturated: boolean;
+}
+
+/**
+ * One event counted on a counter, exactly as rate-limiter-flexible's own upsert counts it (a
+ * window that has ended starts again at 1), for use as a CTE in a larger statement. Parameters:
+ * the key (NULL: count nothing), the new window's end, now, and whether the limit is saturated —
+ * then only an identifier with a live counter is counted (no row comes back otherwise), as
+ * Limit.consume does. Returns `points, expire` (a bigint, which pg hands over as text).
+ */
+export function countEventSql(params: { key: string; expire: string; now: string; saturated: string }): string {
+  const { key, expire, now, saturated } = params;
+  return `INSERT INTO ${RATE_LIMIT_TABLE} AS rl (key, points, expire)
+     SELECT ${key}, 1, ${expire}
+      WHERE ${key} IS NOT NULL
+        AND (NOT ${saturated} OR EXISTS (SELECT 1 FROM ${RATE_LIMIT_TABLE} live WHERE live.key = ${key} AND live.expire > ${now}))
+     ON CONFLICT (key) DO UPDATE SET
+       points = CASE WHEN rl.expire <= ${now} THEN 1 ELSE rl.points + 1 END,
+       expire = CASE WHEN rl.expire <= ${now} THEN EXCLUDED.expire ELSE rl.expire END
+     RETURNING points, expire`;
+}
+
+/** A counter forgotten, for use as a CTE in a larger statement; a NULL key forgets nothing. */
+export function forgetCounterSql(key: string): string {
+  return `DELETE FROM ${RATE_LIMIT_TABLE} WHERE key = ${key}`;
+}
+
+const FORGET = statement<[key: string]>('rate_limits.forget', forgetCounterSql('$1'));
 
 class Limit {
   private readonly limiter: RateLimiterPostgres;
@@ -84,6 +125,27 @@ class Limit {
       this.onHit(this.name);
       return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
     }
+  }
+
+  /** A counter for a statement that counts the event itself (LimitCounter). */
+  counter(key: string): LimitCounter {
+    const now = Date.now();
+    return { key: `${this.name}:${key}`, now, expire: now + this.settings.duration * 1000, saturated: this.saturated };
+  }
+
+  /**
+   * The verdict on an event a statement counted: `points` and `expire` as countEventSql returned
+   * them, or null when it counted nothing (saturated, no live counter). Throws TOO_MANY_REQUESTS
+   * exactly when `enforce` would have.
+   */
+  check(counter: LimitCounter, points: number | null, expire: number | null): void {
+    if (points === null) {
+      this.onHit(this.name);
+      throw new RateLimitedError(this.settings.duration);
+    }
+    if (points <= this.settings.points) return;
+    this.onHit(this.name);
+    throw new RateLimitedError(Math.max(1, Math.ceil(Math.max((expire ?? counter.now) - counter.now, 0) / 1000)));
   }
 
   /** Counts one event, or throws TOO_MANY_REQUESTS over the limit. */
@@ -179,6 +241,36 @@ export class RateLimits {
     const client = this.clientKey(origin);
     if (client) await this.limits.login_per_client?.enforce(client);
     for (const login of logins) await this.limits.login?.enforce(this.textKey(login));
+  }
+
+  /**
+   * The password login's counter of its login text, which the login's own statement counts
+   * (countEventSql) together with reading the account; `undefined` without a login limit.
+   */
+  loginCounter(login: string): LimitCounter | undefined {
+    return this.limits.login?.counter(this.textKey(login));
+  }
+
+  /** The verdict on a login attempt counted by loginCounter's statement; throws TOO_MANY_REQUESTS. */
+  checkLoginCount(counter: LimitCounter | undefined, points: number | null, expire: number | null): void {
+    if (counter) this.limits.login?.check(counter, points, expire);
+  }
+
+  /** The password login's per-client count (only with TRUST_PROXY); throws TOO_MANY_REQUESTS. */
+  async clientLoginAttempt(origin: RequestOrigin): Promise<void> {
+    const client = this.clientKey(origin);
+    if (client) await this.limits.login_per_client?.enforce(client);
+  }
+
+  /** A right password: the client's attempt is given back (the text's counter goes with the sign-in). */
+  async clientLoginSucceeded(origin: RequestOrigin): Promise<void> {
+    const client = this.clientKey(origin);
+    if (client) await this.limits.login_per_client?.refund(client);
+  }
+
+  /** Forgets a counter (a right password's login text) on its own, when no statement forgot it. */
+  async forget(counter: LimitCounter): Promise<void> {
+    await FORGET.run(this.db.pool, counter.key);
   }
 
   /** A correct password: the texts' failures are forgotten; the client's attempt is given back. */

@@ -3,14 +3,16 @@
 //
 // Prisma's typed API does the work, except on the refresh path, the hottest of the service: its
 // lookup joins four tables, which Prisma would run as one query per relation, and its rotation must
-// be ONE statement to be race-safe. Both are typed `pg` named statements (src/db/statements.ts).
+// be ONE statement to be race-safe. Both are typed `pg` named statements (src/db/statements.ts), as
+// is a session's start: every sign-in's one write, which a login storm runs once per bcrypt compare.
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database, Db } from '../db/database';
 import { statement, type Statement } from '../db/statements';
 import type { TokenSubject } from './access-tokens';
 import { UnauthenticatedError } from './errors';
-import { claimsCallSql, CustomClaimsError, grantedRolesSql, type TokenGrants } from './token-claims';
+import { forgetCounterSql, type LimitCounter } from './rate-limits';
+import { claimsCallSql, CustomClaimsError, grantedRolesSql, type TokenGrants, type UserGrants } from './token-claims';
 
 export type SessionEndReason =
   | 'logout'
@@ -123,6 +125,49 @@ const TOUCH = statement<[sessionId: string, now: Date]>(
 );
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** What a new session's statement answers: what the first access token needs. */
+interface StartRow {
+  email_verified: boolean;
+  granted_roles: string[];
+  claims: unknown;
+}
+
+/**
+ * A session, its first refresh token, the user's last login and (given a key) a forgotten
+ * rate-limit counter, in one statement — one round trip per sign-in, and atomic: a claims
+ * function that fails leaves no session. The user's row is the anchor: no user, no row written.
+ * `updated_at` is set as Prisma's @updatedAt would.
+ */
+function startStatement(claimsFunction?: string) {
+  return statement<
+    [userId: number, now: Date, sessionId: string, roleId: number, amr: string[], userAgent: string | null, tokenHash: string, expiresAt: Date, forgetKey: string | null],
+    StartRow
+  >(
+    claimsFunction === undefined ? 'sessions.start' : `sessions.start:${claimsFunction}`,
+    `WITH forgotten AS (${forgetCounterSql('$9::varchar')}),
+     signed_in AS (
+       UPDATE users SET last_login_at = $2, updated_at = $2 WHERE id = $1 RETURNING id, email_verified_at
+     ), started AS (
+       INSERT INTO sessions (id, user_id, role_id, created_at, last_used_at, amr, user_agent)
+       SELECT $3::uuid, id, $4, $2, $2, $5::text[], $6 FROM signed_in RETURNING id
+     ), first_token AS (
+       INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) SELECT $7, id, $2, $8 FROM started
+     )
+     SELECT u.email_verified_at IS NOT NULL AS email_verified,
+            ${grantedRolesSql('u.id')} AS granted_roles,
+            ${claimsFunction === undefined ? 'NULL::jsonb' : claimsCallSql(claimsFunction, 'u.id')} AS claims
+       FROM signed_in u`,
+  );
+}
+
+/** A new session, with what its first access token needs. */
+export interface StartedSession {
+  sessionId: string;
+  refreshToken: string;
+  grants: UserGrants;
+  emailVerified: boolean;
+}
+
 /** The longest User-Agent kept (the column's width). */
 const MAX_USER_AGENT = 512;
 
@@ -151,11 +196,13 @@ export class Sessions {
   private readonly successorKey: Buffer;
   private readonly grants: TokenGrants;
   private readonly findToken: Statement<[tokenHash: string], TokenRow>;
+  private readonly startStatement: ReturnType<typeof startStatement>;
 
   constructor({ db, clock, options, successorKey, grants }: SessionsDependencies) {
     this.successorKey = successorKey;
     this.grants = grants;
     this.findToken = findTokenStatement(grants.claimsFunction);
+    this.startStatement = startStatement(grants.claimsFunction);
     this.db = db;
     this.clock = clock;
     this.options = options;
@@ -163,37 +210,43 @@ export class Sessions {
 
   /**
    * Starts a session for a user who just proved who they are with the factors `amr` (kept with the
-   * session, so refreshed access tokens say the same); records the login time.
+   * session, so refreshed access tokens say the same); records the login time; answers what the
+   * first access token needs of the user's database state (granted roles, custom claims, whether
+   * the address is verified). `forget`: a counter to delete in the same statement (a right
+   * password's failures).
    */
   async start(
     userId: number,
     roleId: number,
     amr: readonly string[] = ['pwd'],
     userAgent?: string,
-  ): Promise<{ sessionId: string; refreshToken: string }> {
+    forget?: LimitCounter,
+  ): Promise<StartedSession> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const { token, hash } = newRefreshToken();
-    // Session, first token and the user's last login: one nested write, which Prisma runs in a transaction.
-    await this.db.prisma.user.update({
-      where: { id: userId },
-      data: {
-        lastLoginAt: now,
-        sessions: {
-          create: {
-            id: sessionId,
-            roleId,
-            createdAt: now,
-            lastUsedAt: now,
-            amr: [...amr],
-            userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null,
-            refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: this.expiry(now) } },
-          },
-        },
-      },
-      select: { id: true },
-    });
-    return { sessionId, refreshToken: token };
+    const agent = userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null;
+    let row: StartRow | undefined;
+    try {
+      [row] = await this.startStatement.rows(this.db.pool, userId, now, sessionId, roleId, [...amr], agent, hash, this.expiry(now), forget?.key ?? null);
+    } catch (error) {
+      // The statement fails as a whole when the claims function does: no session is left behind.
+      const fn = this.grants.claimsFunction;
+      if (fn === undefined) throw error;
+      throw new CustomClaimsError(fn, `failed (${(error as Error).message})`, { cause: error });
+    }
+    if (!row) throw new Error(`no user ${userId} to start a session for`);
+    let grants: UserGrants;
+    try {
+      grants = this.grants.format(row.granted_roles, row.claims);
+    } catch (error) {
+      // The function answered what no token may carry; the statement has already committed the
+      // session, so it goes again (its refresh token with it, ON DELETE CASCADE): a rare
+      // misconfiguration pays a second round trip so that every sign-in pays only one.
+      await this.db.prisma.session.deleteMany({ where: { id: sessionId } });
+      throw error;
+    }
+    return { sessionId, refreshToken: token, grants, emailVerified: row.email_verified };
   }
 
   /**

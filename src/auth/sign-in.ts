@@ -8,8 +8,8 @@ import type { TotpFactor } from '../factors/totp-factor';
 import type { Metrics } from '../metrics';
 import type { AccessTokens } from './access-tokens';
 import { EmailNotVerifiedError, InvalidCodeError, InvalidInputError, MfaRequiredError, UnauthenticatedError } from './errors';
+import type { LimitCounter, RateLimits } from './rate-limits';
 import type { Sessions } from './sessions';
-import type { TokenGrants } from './token-claims';
 
 export interface TokenPair {
   access: string;
@@ -39,6 +39,26 @@ export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'oauth' | 'email';
 /** EMAIL_VERIFICATION: whether an unverified address may sign in. */
 export type EmailVerificationMode = 'off' | 'optional' | 'required';
 
+/**
+ * What the first factor's own lookup already read of the account, so that the gate does not read
+ * it again (the password login reads it with the account, in the statement that counts the attempt).
+ */
+export interface AccountFacts {
+  emailVerified: boolean;
+  hasSecondFactor: boolean;
+}
+
+/** What a first factor hands the gate besides the user. */
+export interface FirstFactor {
+  /** Without them, the gate reads them itself. */
+  facts?: AccountFacts;
+  /**
+   * A right password's failure counter (its login text), forgotten now: in the new session's own
+   * statement, or on its own when the gate answers without a session.
+   */
+  forget?: LimitCounter;
+}
+
 /** What a new session records about the client that signed in. */
 export interface SignInClient {
   userAgent?: string;
@@ -56,7 +76,7 @@ export class SignIns {
   private readonly tickets: MfaTickets;
   private readonly totp: TotpFactor;
   private readonly metrics: Pick<Metrics, 'loginFailures'>;
-  private readonly grants: TokenGrants;
+  private readonly limits: Pick<RateLimits, 'forget'>;
   private readonly emailVerification: EmailVerificationMode;
 
   constructor(deps: {
@@ -66,10 +86,10 @@ export class SignIns {
     tickets: MfaTickets;
     totp: TotpFactor;
     metrics: Pick<Metrics, 'loginFailures'>;
-    grants: TokenGrants;
+    limits: Pick<RateLimits, 'forget'>;
     emailVerification?: EmailVerificationMode;
   }) {
-    this.grants = deps.grants;
+    this.limits = deps.limits;
     this.emailVerification = deps.emailVerification ?? 'optional';
     this.db = deps.db;
     this.sessions = deps.sessions;
@@ -83,16 +103,21 @@ export class SignIns {
    * A user whose first factor just succeeded: tokens; EMAIL_NOT_VERIFIED when EMAIL_VERIFICATION is
    * `required` and the address is not verified (only now, after the first factor, so a guesser
    * learns nothing); or MFA_REQUIRED with a ticket when the account has TOTP on and `amr` holds no
-   * second factor yet.
+   * second factor yet. `first`: what the first factor already read, and a counter to forget.
    */
-  async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
+  async complete(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}, first: FirstFactor = {}): Promise<TokenPair> {
+    const { facts, forget } = first;
     // Before the second factor: an address that must be verified first makes a code pointless.
-    if (this.verificationRequired && !(await this.emailVerified(user.id))) throw new EmailNotVerifiedError();
-    if (!amr.some((m) => MULTI_FACTOR.includes(m)) && (await this.hasSecondFactor(user.id))) {
+    if (this.verificationRequired && !(facts ? facts.emailVerified : await this.emailVerified(user.id))) {
+      if (forget) await this.limits.forget(forget);
+      throw new EmailNotVerifiedError();
+    }
+    if (!amr.some((m) => MULTI_FACTOR.includes(m)) && (facts ? facts.hasSecondFactor : await this.hasSecondFactor(user.id))) {
+      if (forget) await this.limits.forget(forget);
       const { ticket, expiresAt } = await this.tickets.issue(user.id, amr);
       throw new MfaRequiredError(ticket, expiresAt);
     }
-    return this.issue(user, amr, client);
+    return this.issue(user, amr, client, forget);
   }
 
   /** With EMAIL_VERIFICATION=required no token is issued before the address is verified. */
@@ -128,14 +153,17 @@ export class SignIns {
     return this.issue(user, [...(found.amr as AuthMethod[]), 'otp'], client);
   }
 
-  /** A new session and its tokens, past the gate: only for sign-ins whose every factor is proven. */
-  async issue(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}): Promise<TokenPair> {
-    // The token's database state first (one statement): a claims function that refuses this user
-    // leaves no session behind.
-    const grants = await this.grants.of(user.id);
-    const session = await this.sessions.start(user.id, user.roleId, amr, client.userAgent);
+  /**
+   * A new session and its tokens, past the gate: only for sign-ins whose every factor is proven.
+   * `forget`: a counter the session's statement deletes with it.
+   */
+  async issue(user: SignInUser, amr: readonly AuthMethod[], client: SignInClient = {}, forget?: LimitCounter): Promise<TokenPair> {
+    // One statement starts the session and reads the token's database state; a claims function
+    // that refuses this user leaves no session behind.
+    const session = await this.sessions.start(user.id, user.roleId, amr, client.userAgent, forget);
+    const { grants } = session;
     const access = await this.tokens.sign({
-      emailVerified: grants.emailVerified,
+      emailVerified: session.emailVerified,
       userId: user.id,
       username: user.username,
       email: user.email,

@@ -3,8 +3,6 @@
 // (user_id integer) → jsonb. Both are read from the database each time a token is issued, in the
 // same round trip as the rest of what the token needs: the refresh lookup and the session start
 // select them as extra columns (the SQL fragments below).
-import type { Database } from '../db/database';
-import { statement, type Statement } from '../db/statements';
 
 /** Claims Hasura derives its session from, which a custom function may never set. */
 const RESERVED = new Set(['x-hasura-user-id', 'x-hasura-default-role', 'x-hasura-allowed-roles', 'x-hasura-role', 'x-hasura-user-is-anonymous', 'x-hasura-user-email-verified']);
@@ -94,41 +92,12 @@ export interface UserGrants {
   claims: Record<string, string>;
 }
 
-interface GrantsRow {
-  granted_roles: string[];
-  claims: unknown;
-  email_verified: boolean;
-}
-
 /**
- * Reads what a sign-in's token needs of the user's database state — granted roles, custom claims,
- * whether the address is verified — in one statement (the refresh lookup selects them itself).
+ * The claims configuration of every lookup that selects a token's database state (the refresh
+ * lookup, a session's start), and the formatting of what they selected.
  */
 export class TokenGrants {
-  private readonly lookup: Statement<[userId: number], GrantsRow>;
-
-  constructor(
-    private readonly db: Database,
-    readonly claimsFunction: string | undefined,
-  ) {
-    const claims = claimsFunction === undefined ? 'NULL::jsonb' : claimsCallSql(claimsFunction, '$1::int');
-    this.lookup = statement<[userId: number], GrantsRow>(
-      claimsFunction === undefined ? 'token_claims.grants' : `token_claims.grants:${claimsFunction}`,
-      `SELECT ${grantedRolesSql('$1::int')} AS granted_roles, ${claims} AS claims,
-              EXISTS (SELECT 1 FROM users WHERE id = $1::int AND email_verified_at IS NOT NULL) AS email_verified`,
-    );
-  }
-
-  async of(userId: number): Promise<UserGrants & { emailVerified: boolean }> {
-    let row: GrantsRow | undefined;
-    try {
-      [row] = await this.lookup.rows(this.db.pool, userId);
-    } catch (error) {
-      if (this.claimsFunction === undefined) throw error;
-      throw new CustomClaimsError(this.claimsFunction, `failed (${(error as Error).message})`, { cause: error });
-    }
-    return { ...this.format(row!.granted_roles, row!.claims), emailVerified: row!.email_verified };
-  }
+  constructor(readonly claimsFunction: string | undefined) {}
 
   /** Formats what a lookup selected (granted_roles, claims). */
   format(grantedRoles: string[], claims: unknown): UserGrants {

@@ -19,6 +19,14 @@ export interface TotpSetup {
   qrSvg: string;
 }
 
+/**
+ * Whether the user whose id is `userId` (an SQL expression) has a second factor on, as isEnabled
+ * says: for a statement that reads it with the account (the password login's).
+ */
+export function secondFactorSql(userId: string): string {
+  return `EXISTS (SELECT 1 FROM user_totp WHERE user_id = ${userId} AND enabled_at IS NOT NULL)`;
+}
+
 /** At most this many characters of a code are looked at; codes are 6 (TOTP) or 11 (recovery). */
 const MAX_CODE_LENGTH = 32;
 

@@ -4,7 +4,7 @@
 // or IPv6 /64.
 import { createHash, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { LOGIN, RESET } from '../support/operations';
+import { LOGIN, REGISTER, RESET } from '../support/operations';
 import { startTestService, type GraphQLResponse, type TestService } from '../support/service';
 
 let db: TestDatabase;
@@ -58,6 +58,40 @@ describe('a flood of random emails', () => {
     expect(await service.services.limits.sweep(Date.now() + 3601 * 1000)).toBeGreaterThanOrEqual(36);
     expect(await keysOf(service, 'reset_request')).toEqual([]);
     expect(service.services.limits.saturated('reset_request')).toBe(false);
+  });
+});
+
+describe('a flood of random login names', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService(db, { env: { RATE_LIMIT_MAX_KEYS: '10', RATE_LIMIT_LOGIN: '3/15m' } });
+    await clearCounters(service);
+  });
+  afterAll(() => service.stop());
+  const login = (username: string, password: string) => service.gql(LOGIN, { arg: { username, password } });
+  const loginHits = async () => Number(/^auth_rate_limit_hits_total\{limit="login"\} (\d+)$/m.exec(await service.metricsText())?.[1] ?? 0);
+
+  it('once the limit is saturated, refuses names it has not counted, while a counted name is still counted and signs in', async () => {
+    const password = 'a long enough password';
+    const registered = await service.gql(REGISTER, { arg: { username: 'floodvictim', email: 'floodvictim@example.com', password } });
+    expect(registered.errors).toBeUndefined();
+    expect(codeOf(await login('floodvictim', 'a wrong guess'))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 10; i++) expect(codeOf(await login(`random-${randomUUID()}`, 'a guess'))).toBe('UNAUTHENTICATED');
+    await service.services.limits.sweep();
+    expect(service.services.limits.saturated('login')).toBe(true);
+    const keys = await keysOf(service, 'login');
+    const hitsBefore = await loginHits();
+
+    // A new name: refused before any password is checked, and not stored.
+    expect(codeOf(await login(`random-${randomUUID()}`, 'a guess'))).toBe('TOO_MANY_REQUESTS');
+    expect(await keysOf(service, 'login')).toEqual(keys);
+    expect(await loginHits()).toBe(hitsBefore + 1);
+    // The counted name goes on as before: its second wrong guess is counted, its right password
+    // signs in and forgets its counter.
+    expect(codeOf(await login('floodvictim', 'a wrong guess'))).toBe('UNAUTHENTICATED');
+    const signedIn = await login('FloodVictim', password);
+    expect(signedIn.errors).toBeUndefined();
+    expect(await keysOf(service, 'login')).toHaveLength(keys.length - 1);
   });
 });
 
