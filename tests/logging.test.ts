@@ -1,5 +1,6 @@
 // Secrets never reach the log: a full flow at the most verbose level leaves no password, token
 // or key in any line.
+import http from 'node:http';
 import { LoginDocument, LogoutDocument, RefreshDocument, RegisterDocument, SampleDocument } from './generated/graphql';
 import { bearer } from './support/fixtures';
 import { LOGIN } from './support/operations';
@@ -54,6 +55,24 @@ it('logs one line per request with its request id, operation, status and latency
   // A request without an id gets a generated one, echoed back.
   const other = await fetch(`${t.service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
   expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+it('a request line is one JSON object in the logger\'s shape, whatever the path holds', async () => {
+  const before = t.service.logs.length;
+  // Raw quotes and a backslash (node:http sends them as they are; fetch would percent-encode them):
+  // the line must still parse, with the path intact.
+  const path = '/nowhere/"q"/\\x';
+  await new Promise<void>((resolve, reject) => {
+    http
+      .get({ host: new URL(t.service.url).hostname, port: new URL(t.service.url).port, path, headers: { 'x-request-id': 'odd-path-line' } }, (res) =>
+        res.resume().on('end', resolve),
+      )
+      .on('error', reject);
+  });
+  const lines = t.service.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const line = lines.find((l) => l.requestId === 'odd-path-line');
+  expect(line).toMatchObject({ level: 'info', service: 'hasura-auth', msg: 'request completed', res: { status: 404 }, req: { method: 'GET', path } });
+  expect(Number.isNaN(Date.parse(line!.time as string))).toBe(false);
 });
 
 it("a login's line names the request, the operation and its latency, and carries no credential", async () => {

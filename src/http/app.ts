@@ -7,7 +7,7 @@ import fastifyCors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
 import type { TrustProxy } from '../config';
-import { requestLogger, type Logger } from '../logger';
+import { requestLines, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { acceptJsonBodies, bodyErrorOf, MAX_BODY_BYTES, type BodyError } from './body';
 import { answerGraphqlBodyError } from './graphql-endpoint';
@@ -119,7 +119,7 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
   });
 
   app.decorateRequest('notes', null as unknown as RequestNotes);
-  const lineLogger = requestLogger(logger);
+  const lines = requestLines(logger);
   const headers = securityHeaders();
   app.addHook('onRequest', (request, reply, done) => {
     request.notes = {};
@@ -134,7 +134,7 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
       // 'close' comes once per response, also when the client went away before the answer.
       reply.raw.once('close', () => {
         finished(operationLabel(request.notes.operation), reply.raw.statusCode);
-        logRequest(lineLogger, request, reply, path, performance.now() - started);
+        logRequest(lines, request, reply, path, performance.now() - started);
       });
     }
     done();

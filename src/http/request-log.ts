@@ -2,12 +2,12 @@
 // a trace crosses Hasura and this service), method, path, GraphQL operation, status and latency.
 // Bodies and headers are never logged: they carry passwords and tokens.
 //
-// Written by the pipeline (src/http/app.ts) on the logger directly, in place of Fastify's two
-// lines per request through a child logger: one line with fixed fields needs neither.
+// Written by the pipeline (src/http/app.ts) straight to the log's output (src/logger.ts,
+// requestLines), in place of Fastify's two lines per request through a child logger.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../logger';
+import type { RequestLines } from '../logger';
 
 const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
 
@@ -33,24 +33,20 @@ export function requestIdOf(req: IncomingMessage): string {
 }
 
 /** Logs a request whose answer is done (or abandoned by the client): call it on the response's 'close'. */
-export function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply, path: string, latencyMs: number): void {
+export function logRequest(lines: RequestLines, request: FastifyRequest, reply: FastifyReply, path: string, latencyMs: number): void {
   const { operation, errors } = request.notes;
   const aborted = !reply.raw.writableFinished;
   const status = reply.raw.statusCode;
   // A client's mistake (4xx) is routine: info, so anyone cannot raise warnings at will.
   const level = status >= 500 ? 'error' : aborted ? 'warn' : 'info';
-  if (!logger.isLevelEnabled(level)) return;
-  logger[level](
-    {
-      requestId: request.id,
-      req: { method: request.method, path },
-      res: { status },
-      latencyMs: Math.round(latencyMs * 10) / 10,
-      ...(operation ? { operation } : {}),
-      ...(errors ? { errors } : {}),
-    },
-    aborted ? 'request aborted: the client closed the connection before the answer was complete' : 'request completed',
-  );
+  if (!lines.enabled(level)) return;
+  // Every string through JSON.stringify: a path or a request id may hold quotes.
+  const fields =
+    `"requestId":${JSON.stringify(request.id)},"req":{"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}},` +
+    `"res":{"status":${status}},"latencyMs":${Math.round(latencyMs * 10) / 10}` +
+    (operation ? `,"operation":${JSON.stringify(operation)}` : '') +
+    (errors ? `,"errors":${JSON.stringify(errors)}` : '');
+  lines.write(level, fields, aborted ? 'request aborted: the client closed the connection before the answer was complete' : 'request completed');
 }
 
 /** The path of a request target, without its query. */
