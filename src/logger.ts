@@ -115,11 +115,7 @@ export interface RequestLines {
 }
 
 export function requestLines(logger: Logger): RequestLines {
-  return (
-    REQUEST_LINES.get(logger) ?? {
-      // A logger not made by createLogger: the same line through pino.
-      enabled: (level) => logger.isLevelEnabled(level),
-      write: (level, fields, msg) => logger[level](JSON.parse(`{${fields}}`) as object, msg),
-    }
-  );
+  const lines = REQUEST_LINES.get(logger);
+  if (!lines) throw new Error('request lines need a logger made by createLogger');
+  return lines;
 }

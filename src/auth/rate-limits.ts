@@ -84,6 +84,11 @@ export function forgetCounterSql(key: string): string {
 
 const FORGET = statement<[key: string]>('rate_limits.forget', forgetCounterSql('$1'));
 
+/** Whole seconds until a window ends, at least one (what Retry-After says). */
+function retryAfterSeconds(msBeforeNext: number): number {
+  return Math.max(1, Math.ceil(msBeforeNext / 1000));
+}
+
 class Limit {
   private readonly limiter: RateLimiterPostgres;
 
@@ -123,7 +128,7 @@ class Limit {
       // The library rejects with a RateLimiterRes when over the limit, with an Error when the database fails.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       this.onHit(this.name);
-      return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      return retryAfterSeconds(rejection.msBeforeNext);
     }
   }
 
@@ -145,7 +150,7 @@ class Limit {
     }
     if (points <= this.settings.points) return;
     this.onHit(this.name);
-    throw new RateLimitedError(Math.max(1, Math.ceil(Math.max((expire ?? counter.now) - counter.now, 0) / 1000)));
+    throw new RateLimitedError(retryAfterSeconds((expire ?? counter.now) - counter.now));
   }
 
   /** Counts one event, or throws TOO_MANY_REQUESTS over the limit. */
@@ -238,8 +243,7 @@ export class RateLimits {
    */
   async loginAttempt(logins: string[], origin: RequestOrigin = {}): Promise<void> {
     // The client first: attempts it refuses (credential stuffing) then leave the accounts alone.
-    const client = this.clientKey(origin);
-    if (client) await this.limits.login_per_client?.enforce(client);
+    await this.clientLoginAttempt(origin);
     for (const login of logins) await this.limits.login?.enforce(this.textKey(login));
   }
 
@@ -276,8 +280,7 @@ export class RateLimits {
   /** A correct password: the texts' failures are forgotten; the client's attempt is given back. */
   async loginSucceeded(logins: string[], origin: RequestOrigin = {}): Promise<void> {
     for (const login of logins) await this.limits.login?.clear(this.textKey(login));
-    const client = this.clientKey(origin);
-    if (client) await this.limits.login_per_client?.refund(client);
+    await this.clientLoginSucceeded(origin);
   }
 
   /** Before an account is created: counts it against the client, then against everyone's sign-ups. Throws TOO_MANY_REQUESTS. */

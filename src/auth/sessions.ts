@@ -12,7 +12,7 @@ import { statement, type Statement } from '../db/statements';
 import type { TokenSubject } from './access-tokens';
 import { UnauthenticatedError } from './errors';
 import { forgetCounterSql, type LimitCounter } from './rate-limits';
-import { claimsCallSql, CustomClaimsError, grantedRolesSql, type TokenGrants, type UserGrants } from './token-claims';
+import { claimsCallSql, grantedRolesSql, type TokenGrants, type UserGrants } from './token-claims';
 
 export type SessionEndReason =
   | 'logout'
@@ -230,10 +230,8 @@ export class Sessions {
     try {
       [row] = await this.startStatement.rows(this.db.pool, userId, now, sessionId, roleId, [...amr], agent, hash, this.expiry(now), forget?.key ?? null);
     } catch (error) {
-      // The statement fails as a whole when the claims function does: no session is left behind.
-      const fn = this.grants.claimsFunction;
-      if (fn === undefined) throw error;
-      throw new CustomClaimsError(fn, `failed (${(error as Error).message})`, { cause: error });
+      // One statement: when the claims function fails, no session is left behind.
+      throw this.grants.lookupFailure(error);
     }
     if (!row) throw new Error(`no user ${userId} to start a session for`);
     let grants: UserGrants;
@@ -309,12 +307,10 @@ export class Sessions {
     try {
       return await this.findToken.rows(this.db.pool, hash);
     } catch (error) {
-      // The statement fails as a whole when the claims function does: say which, for the log.
-      const fn = this.grants.claimsFunction;
-      if (fn === undefined) throw error;
-      throw new CustomClaimsError(fn, `failed (${(error as Error).message})`, { cause: error });
+      throw this.grants.lookupFailure(error);
     }
   }
+
 
   /** The one successor a refresh token can have: an HMAC of it, shaped like a fresh token. */
   private successorOf(token: string): { token: string; hash: string } {

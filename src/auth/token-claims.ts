@@ -99,6 +99,16 @@ export interface UserGrants {
 export class TokenGrants {
   constructor(readonly claimsFunction: string | undefined) {}
 
+  /**
+   * What a lookup that selects the claims function's result should throw when it fails: the
+   * statement fails as a whole when the function does, so with a function configured the error
+   * names it, for the log.
+   */
+  lookupFailure(error: unknown): unknown {
+    if (this.claimsFunction === undefined) return error;
+    return new CustomClaimsError(this.claimsFunction, `failed (${(error as Error).message})`, { cause: error });
+  }
+
   /** Formats what a lookup selected (granted_roles, claims). */
   format(grantedRoles: string[], claims: unknown): UserGrants {
     return {
