@@ -1,9 +1,7 @@
 // The comparison with peers as figures: medians over the rounds, ratios service ÷ peer within this
 // run, each login rate against its own system's hash rate, memory after the run; rendered as
 // Markdown (bench/results/peers.md, pasteable into the README) and JSON (peers.json).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { MB, micros, ms, percent, rps, summarize, type RunStats } from './report';
+import { MB, micros, ms, percent, rps, summarize, writeResultFiles, type RunStats } from './report';
 
 /** One kind of request, asked of the service and of the peer, alternating, each round. */
 export interface PeerComparison {
@@ -139,11 +137,7 @@ export function renderPeersMarkdown(report: PeerReport): string {
 
 /** bench/results/peers.md and peers.json. */
 export function writePeerResults(dir: string, report: PeerReport, markdown: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const md = path.join(dir, 'peers.md');
-  const json = path.join(dir, 'peers.json');
-  writeFileSync(md, markdown);
-  const summary = {
+  return writeResultFiles(dir, 'peers', markdown, {
     ...report,
     comparisons: report.comparisons.map((c) => ({
       ...c,
@@ -151,7 +145,5 @@ export function writePeerResults(dir: string, report: PeerReport, markdown: stri
       peerMedian: summarize(c.peer.runs),
     })),
     errors: peerErrors(report).total,
-  };
-  writeFileSync(json, JSON.stringify(summary, null, 2) + '\n');
-  return [md, json];
+  });
 }

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import type { Hasher } from './children/hash-rate';
+import type { HashRateOptions } from './children/hash-rate';
 
 export const ROOT = path.resolve(__dirname, '..');
 const SWC = ['-r', '@swc-node/register'];
@@ -345,14 +345,7 @@ export interface HashRateResult {
 }
 
 /** A system's own password compare at `concurrency` in flight for `seconds`, in a fresh process (bench/children/hash-rate.ts). */
-export async function runHashRate(options: {
-  hasher: Hasher;
-  hash: string;
-  password: string;
-  concurrency: number;
-  seconds: number;
-  warmup: number;
-}): Promise<HashRateResult> {
+export async function runHashRate(options: HashRateOptions): Promise<HashRateResult> {
   // Options travel in the environment: a message sent before the child listens would be lost.
   const child = new Child(`the ${options.hasher} hash-rate baseline`, [...SWC, path.join(ROOT, 'bench/children/hash-rate.ts')], {
     ...process.env,

@@ -229,11 +229,7 @@ export function renderMarkdown(report: Report): string {
 
 /** bench/results/latest.md and latest.json. */
 export function writeResults(dir: string, report: Report, markdown: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const md = path.join(dir, 'latest.md');
-  const json = path.join(dir, 'latest.json');
-  writeFileSync(md, markdown);
-  const summary = {
+  return writeResultFiles(dir, 'latest', markdown, {
     ...report,
     throughput: report.throughput.map((t) => ({
       ...t,
@@ -244,7 +240,15 @@ export function writeResults(dir: string, report: Report, markdown: string): str
     })),
     verdicts: verdicts(report),
     errors: errorSummary(report).total,
-  };
+  });
+}
+
+/** `<dir>/<name>.md` (the report) and `<dir>/<name>.json` (its figures); returns both paths. */
+export function writeResultFiles(dir: string, name: string, markdown: string, summary: unknown): string[] {
+  mkdirSync(dir, { recursive: true });
+  const md = path.join(dir, `${name}.md`);
+  const json = path.join(dir, `${name}.json`);
+  writeFileSync(md, markdown);
   writeFileSync(json, JSON.stringify(summary, null, 2) + '\n');
   return [md, json];
 }

@@ -17,7 +17,7 @@ const HASHERS = {
 
 export type Hasher = keyof typeof HASHERS;
 
-interface Options {
+export interface HashRateOptions {
   hasher: Hasher;
   hash: string;
   password: string;
@@ -27,7 +27,7 @@ interface Options {
 }
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.env.HASH_RATE_OPTIONS ?? '') as Options;
+  const options = JSON.parse(process.env.HASH_RATE_OPTIONS ?? '') as HashRateOptions;
   const compare = HASHERS[options.hasher];
   const start = performance.now();
   const windowStart = start + options.warmup * 1000;
