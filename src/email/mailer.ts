@@ -3,10 +3,10 @@
 // `npm start` with no setup still lets a developer follow a password reset.
 import type { SendMailOptions, Transporter } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
+import { onFirstUse } from '../first-use';
 import type { Logger } from '../logger';
 
-const loadNodemailer = () => import('nodemailer');
-let library: ReturnType<typeof loadNodemailer> | undefined;
+const nodemailer = onFirstUse(() => import('nodemailer'));
 
 /** What either transport answers a send with (of what nodemailer returns, the part read here). */
 type Transport = Transporter<{ messageId: string }>;
@@ -16,9 +16,8 @@ type Transport = Transporter<{ messageId: string }>;
  * 40 modules (several MB resident, bench/README.md) that an instance whose users only sign in and
  * refresh never needs. (`senderDomain` uses its address parser alone, a single module.)
  */
-async function createTransport(...args: Parameters<Awaited<ReturnType<typeof loadNodemailer>>['createTransport']>): Promise<Transport> {
-  library ??= loadNodemailer();
-  return (await library).default.createTransport(...args);
+async function createTransport(...args: Parameters<Awaited<ReturnType<typeof nodemailer>>['default']['createTransport']>): Promise<Transport> {
+  return (await nodemailer()).default.createTransport(...args);
 }
 
 export interface OutgoingEmail {

@@ -20,20 +20,15 @@ import type { SignInClient, SignIns, TokenPair } from '../auth/sign-in';
 import type { Clock } from '../clock';
 import type { WebAuthnConfig } from '../config';
 import type { Database } from '../db/database';
+import { onFirstUse } from '../first-use';
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
-
-const loadWebauthn = () => import('@simplewebauthn/server');
-let library: ReturnType<typeof loadWebauthn> | undefined;
 
 /**
  * @simplewebauthn/server, loaded on the first passkey request: with its ASN.1 and X.509 code it is
  * the largest library of the service, and most instances never see a passkey (bench/README.md).
  */
-function webauthn(): ReturnType<typeof loadWebauthn> {
-  library ??= loadWebauthn();
-  return library;
-}
+const webauthn = onFirstUse(() => import('@simplewebauthn/server'));
 
 type ChallengeKind = 'registration' | 'signin';
 

@@ -2,15 +2,10 @@
 // 160-bit secret. otplib does the algorithm; this module fixes the parameters and the rules around
 // them: a code is accepted one step early or late (clock drift, typing time), never further, and
 // never for a step at or before the last one accepted, so an overheard code cannot be replayed.
-
-const loadOtplib = () => import('otplib');
-let library: ReturnType<typeof loadOtplib> | undefined;
+import { onFirstUse } from '../first-use';
 
 /** otplib, loaded with the first TOTP set-up or code: most accounts never turn two-step sign-in on. */
-function otplib(): ReturnType<typeof loadOtplib> {
-  library ??= loadOtplib();
-  return library;
-}
+const otplib = onFirstUse(() => import('otplib'));
 
 export const TOTP_PERIOD = 30;
 export const TOTP_DIGITS = 6;
