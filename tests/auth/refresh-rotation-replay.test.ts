@@ -88,3 +88,14 @@ it('replaying after the grace window is reuse as before', async () => {
   expect(codeOf(await refresh(second))).toBe('UNAUTHENTICATED');
   expect((await familyOf(token)).session.revokedReason).toBe('reuse');
 });
+
+it('a retired token gets its successor until exactly the grace (10 s) after its retirement, and is reuse a millisecond later', async () => {
+  const token = await signedIn();
+  const successor = next(await refresh(token));
+  clock.advance(10);
+  expect(next(await refresh(token))).toBe(successor);
+  clock.advance(0.001);
+  expect(codeOf(await refresh(token))).toBe('UNAUTHENTICATED');
+  expect((await familyOf(token)).session.revokedReason).toBe('reuse');
+  expect(codeOf(await refresh(successor))).toBe('UNAUTHENTICATED');
+});

@@ -52,6 +52,51 @@ describe('refresh without rotation (the default)', () => {
     expect((await t.sessions.of(user.tokens.refresh)).revokedReason).toBe('expired');
   });
 
+  it('works until the millisecond before the refresh token expires, and is refused from that millisecond', async () => {
+    const user = await t.users.register({ prefix: 'refresher' });
+    const { expiresAt } = await t.service.services.db.prisma.refreshToken.findUniqueOrThrow({
+      where: { tokenHash: hashRefreshToken(user.tokens.refresh) },
+    });
+    clock.advance(7 * 86400 - 0.001);
+    expect(clock.now().getTime()).toBe(expiresAt.getTime() - 1);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBeUndefined();
+    clock.advance(0.001);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBe('UNAUTHENTICATED');
+    expect((await t.sessions.of(user.tokens.refresh)).revokedReason).toBe('expired');
+  });
+
+  it('records the session’s use once its last one is a minute old, to the millisecond', async () => {
+    const user = await t.users.register({ prefix: 'refresher' });
+    const signedIn = clock.now();
+    expect((await t.sessions.of(user.tokens.refresh)).lastUsedAt).toEqual(signedIn);
+    clock.advance(59.999);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBeUndefined();
+    expect((await t.sessions.of(user.tokens.refresh)).lastUsedAt).toEqual(signedIn);
+    clock.advance(0.001);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBeUndefined();
+    expect((await t.sessions.of(user.tokens.refresh)).lastUsedAt).toEqual(clock.now());
+    // The next minute starts from that use.
+    clock.advance(30);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBeUndefined();
+    expect((await t.sessions.of(user.tokens.refresh)).lastUsedAt.getTime()).toBe(clock.now().getTime() - 30_000);
+  });
+
+  it('ends a session for the first reason that holds: expiry, then an inactive user, then a role change', async () => {
+    const expired = await t.users.register({ prefix: 'refresher' });
+    const inactive = await t.users.register({ prefix: 'refresher' });
+    // Both first tokens expire; the second user signs in again, for a token that has not.
+    clock.advance(7 * 86400);
+    const fresh = await t.users.signIn(inactive);
+    for (const user of [expired, inactive]) {
+      await t.users.deactivate(user.id);
+      await t.users.assignRole(user.id, 'manager');
+    }
+    expect(codeOf(await refresh(t.service, expired.tokens.refresh))).toBe('UNAUTHENTICATED');
+    expect((await t.sessions.of(expired.tokens.refresh)).revokedReason).toBe('expired');
+    expect(codeOf(await refresh(t.service, fresh.refresh))).toBe('UNAUTHENTICATED');
+    expect((await t.sessions.of(fresh.refresh)).revokedReason).toBe('inactive');
+  });
+
   it('is refused for a deactivated user, and stays refused after reactivation', async () => {
     const user = await t.users.register({ prefix: 'refresher' });
     await t.users.deactivate(user.id);
@@ -106,6 +151,15 @@ describe('refresh with REFRESH_TOKEN_ROTATION=true', () => {
     clock.advance(5);
     expect(codeOf(await refresh(t.service, tokens[0]!))).toBeUndefined();
     expect((await t.sessions.of(user.tokens.refresh)).revokedAt).toBeNull();
+  });
+
+  it('ends a session whose user changed role as role_change, even when the token is a replay after the grace', async () => {
+    const user = await t.users.register({ prefix: 'refresher' });
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBeUndefined();
+    await t.users.assignRole(user.id, 'manager');
+    clock.advance(11);
+    expect(codeOf(await refresh(t.service, user.tokens.refresh))).toBe('UNAUTHENTICATED');
+    expect((await t.sessions.of(user.tokens.refresh)).revokedReason).toBe('role_change');
   });
 
   it('ends the whole family when a retired token comes back after the grace window', async () => {
