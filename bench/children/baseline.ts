@@ -4,8 +4,9 @@
 // Apollo, TypeGraphQL, logging, metrics) cost on top of the unavoidable part:
 //
 //   POST /refresh  JSON.parse the GraphQL body, sha256 the refresh token, ONE indexed lookup (the
-//                  very FIND_TOKEN statement of src/auth/sessions.ts, as a named prepared statement),
-//                  the same refusal checks, sign a JWT of the service's claims shape with a KeyObject.
+//                  very FIND_TOKEN statement of src/auth/sessions.ts, as a named prepared statement,
+//                  which applies the refusal rules in SQL), the same refusals (a retired token too:
+//                  no rotation here), sign a JWT of the service's claims shape with a KeyObject.
 //   POST /verify   verify the bearer JWT (same algorithm and checks), JSON.parse the body, answer
 //                  action_sample's shape.
 //   POST /apollo   not a baseline but a reference: /verify's work done in an action_sample resolver
@@ -28,7 +29,7 @@ import { GraphQLBoolean, GraphQLError, GraphQLNonNull, GraphQLObjectType, GraphQ
 import { jwtVerify, SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
-import { findTokenStatement, type TokenRow } from '../../src/auth/sessions';
+import { findTokenStatement, tokenCutoffs, type FindTokenParams, type TokenRow } from '../../src/auth/sessions';
 import { formatCustomClaims } from '../../src/auth/token-claims';
 import { generateKeyPair } from '../../src/keys/signing-key';
 import { isHotdog } from '../../src/sample/hotdog';
@@ -63,13 +64,15 @@ async function main(): Promise<void> {
     const token = (JSON.parse(body) as { variables?: { refresh?: unknown } }).variables?.refresh;
     if (typeof token !== 'string' || !token) return graphqlError('refresh is required', 'BAD_USER_INPUT');
     const hash = createHash('sha256').update(token).digest('hex');
-    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: findToken.text, values: [hash] });
+    const now = new Date();
+    // Any retired token is refused below, so the reuse grace does not matter: 0.
+    const { reuseBefore, touchBy } = tokenCutoffs(now, 0);
+    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: findToken.text, values: [hash, now, reuseBefore, touchBy] satisfies FindTokenParams });
     const row = rows[0];
-    const now = Date.now();
-    if (!row || row.revoked_at || row.retired_at || row.expires_at.getTime() <= now || !row.is_active || row.role_id !== row.session_role_id) {
+    if (!row || row.refusal || row.retired) {
       return graphqlError('The refresh token is invalid or has expired.', 'UNAUTHENTICATED');
     }
-    const iat = Math.floor(now / 1000);
+    const iat = Math.floor(now.getTime() / 1000);
     const custom = claimsFunction ? formatCustomClaims(claimsFunction, row.claims) : {};
     const access = await sign({
         sub: String(row.user_id),
