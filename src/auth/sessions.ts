@@ -60,7 +60,7 @@ function newRefreshToken(): { token: string; hash: string } {
  * Why FIND_TOKEN refuses a token: the session's end reason, or `ended` for a session already ended
  * (logout, revocation, an earlier refusal), which is refused without being ended again.
  */
-export type TokenRefusal = 'ended' | 'expired' | 'inactive' | 'role_change' | 'reuse';
+export type TokenRefusal = 'ended' | Extract<SessionEndReason, 'expired' | 'inactive' | 'role_change' | 'reuse'>;
 
 /**
  * What FIND_TOKEN returns: what the access token needs, and the verdict on the token, computed by
