@@ -5,7 +5,17 @@
 // "multiple"/"none"), a limit and an email kind come from the fixed lists below. Nothing a caller
 // types (usernames, emails, client-chosen operation names, paths) ever becomes a label.
 import type pg from 'pg';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricType,
+  Registry,
+  type HistogramConfiguration,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+} from 'prom-client';
 import { EMAIL_KINDS, type EmailKind } from './email/templates';
 
 export const RATE_LIMIT_NAMES = [
@@ -27,8 +37,89 @@ export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
 const PREFIX = 'auth_';
 
+/** From a refresh (milliseconds) to a login, which spends most of its time in bcrypt (bench/README.md). */
+const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** One operation's finished requests: durations in DURATION_BUCKETS, and counts by HTTP status. */
+class OperationTally {
+  /** Requests whose duration is at most DURATION_BUCKETS[i] and above the bound before it. */
+  readonly buckets: number[] = DURATION_BUCKETS.map(() => 0);
+  sum = 0;
+  count = 0;
+  readonly statuses = new Map<number, number>();
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      if (seconds <= DURATION_BUCKETS[i]!) {
+        this.buckets[i]!++;
+        return;
+      }
+    }
+    // Above the last bound: only in +Inf, which is the count.
+  }
+}
+
+/**
+ * The `# TYPE` a histogram is exposed under. prom-client's typings declare MetricType a numeric
+ * enum that its JavaScript does not export; its own metrics carry this string, which its registry
+ * writes as it is.
+ */
+const HISTOGRAM = 'histogram' as unknown as MetricType;
+
+type DurationSample = { value: number; labels: { le?: number | string; operation?: string }; metricName: string };
+
+/**
+ * The request-duration histogram, its figures read from the tallies at scrape time rather than
+ * observed one by one through prom-client (see Metrics.tallies). It answers with what prom-client's
+ * own histogram answers for the same observations — cumulative buckets by `le`, then +Inf, _sum and
+ * _count per operation — and the registry formats it as it formats any histogram.
+ */
+class TalliedHistogram extends Histogram<'operation'> {
+  constructor(
+    private readonly configuration: HistogramConfiguration<'operation'> & { name: string; help: string },
+    private readonly tallies: ReadonlyMap<string, OperationTally>,
+  ) {
+    super(configuration);
+  }
+
+  private samples(): DurationSample[] {
+    const samples: DurationSample[] = [];
+    for (const [operation, tally] of this.tallies) {
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((le, i) => {
+        cumulative += tally.buckets[i]!;
+        samples.push({ value: cumulative, labels: { le, operation }, metricName: `${this.configuration.name}_bucket` });
+      });
+      samples.push({ value: tally.count, labels: { le: '+Inf', operation }, metricName: `${this.configuration.name}_bucket` });
+      samples.push({ value: tally.sum, labels: { operation }, metricName: `${this.configuration.name}_sum` });
+      samples.push({ value: tally.count, labels: { operation }, metricName: `${this.configuration.name}_count` });
+    }
+    return samples;
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<'operation'>>> {
+    const { name, help } = this.configuration;
+    return { name, help, type: HISTOGRAM, aggregator: 'sum', collect: () => {}, values: this.samples() };
+  }
+
+  /** What the registry reads for the text format (prom-client's histogram has one too): the same figures. */
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<'operation'>>> {
+    return this.get();
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
+
+  /**
+   * Every finished request, counted on the request path in plain numbers per operation
+   * (`requestFinished`) and read by the two series below only when /metrics is scraped: prom-client's
+   * own `inc` and `observe` validate and hash their labels on every call, which cost more per request
+   * than anything else the pipeline adds (bench/README.md). Bounded like the labels.
+   */
+  private readonly tallies = new Map<string, OperationTally>();
 
   /** Finished HTTP requests by GraphQL operation (root field) and HTTP status. */
   readonly requests = new Counter({
@@ -36,16 +127,24 @@ export class Metrics {
     help: 'HTTP requests answered, by GraphQL operation (root field) and HTTP status.',
     labelNames: ['operation', 'status'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.requests.reset();
+      for (const [operation, tally] of this.tallies) {
+        for (const [status, count] of tally.statuses) this.requests.inc({ operation, status }, count);
+      }
+    },
   });
 
-  readonly requestDuration = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
-    help: 'Time from receiving a request to the end of its answer, by GraphQL operation (root field).',
-    labelNames: ['operation'] as const,
-    // From a refresh (milliseconds) to a login, which spends most of its time in bcrypt (bench/README.md).
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly requestDuration = new TalliedHistogram(
+    {
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'Time from receiving a request to the end of its answer, by GraphQL operation (root field).',
+      labelNames: ['operation'] as const,
+      buckets: [...DURATION_BUCKETS],
+      registers: [this.registry],
+    },
+    this.tallies,
+  );
 
   /** Read at scrape time from a plain count: a gauge's inc and dec per request cost more. */
   private inFlight = 0;
@@ -58,12 +157,6 @@ export class Metrics {
       this.requestsInFlight.set(this.inFlight);
     },
   });
-
-  /**
-   * The labelled series of each (operation, status) a request ended with, looked up once: prom-client
-   * otherwise hashes the label object on every observation (bench/README.md). Bounded like the labels.
-   */
-  private readonly series = new Map<string, { duration: Histogram.Internal<'operation'>; count: Counter.Internal }>();
 
   /** Logins refused for wrong credentials (not those refused by a rate limit). */
   readonly loginFailures = new Counter({
@@ -136,21 +229,21 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Times one request; call the returned function once, when the answer has been sent. */
-  startRequest(): (operation: string, status: number) => void {
+  /** A request has arrived; `requestFinished` follows once, when its answer is done. */
+  requestStarted(): void {
     this.inFlight++;
-    const started = performance.now();
-    return (operation, status) => {
-      this.inFlight--;
-      const key = `${operation} ${status}`;
-      let series = this.series.get(key);
-      if (!series) {
-        series = { duration: this.requestDuration.labels({ operation }), count: this.requests.labels({ operation, status }) };
-        this.series.set(key, series);
-      }
-      series.duration.observe((performance.now() - started) / 1000);
-      series.count.inc();
-    };
+  }
+
+  /** A request's answer is done (or its client has gone): its operation label, status and duration. */
+  requestFinished(operation: string, status: number, seconds: number): void {
+    this.inFlight--;
+    let tally = this.tallies.get(operation);
+    if (!tally) {
+      tally = new OperationTally();
+      this.tallies.set(operation, tally);
+    }
+    tally.observe(seconds);
+    tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
   }
 
   emailSent(kind: EmailKind): void {

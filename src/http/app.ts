@@ -130,11 +130,12 @@ export async function createHttpApp({ logger, metrics, trustProxy, corsOrigins }
     const path = pathOf(request.url);
     if (!UNOBSERVED.has(path)) {
       const started = performance.now();
-      const finished = metrics.startRequest();
+      metrics.requestStarted();
       // 'close' comes once per response, also when the client went away before the answer.
       reply.raw.once('close', () => {
-        finished(operationLabel(request.notes.operation), reply.raw.statusCode);
-        logRequest(lines, request, reply, path, performance.now() - started);
+        const latencyMs = performance.now() - started;
+        metrics.requestFinished(operationLabel(request.notes.operation), reply.raw.statusCode, latencyMs / 1000);
+        logRequest(lines, request, reply, path, latencyMs);
       });
     }
     done();
