@@ -104,9 +104,11 @@ async function main(options: BenchOptions): Promise<number> {
   ctx.floor = floor;
   await checkRefresh(`${floor.url}/refresh`, refreshTokens[0]!);
   await checkRefresh(`${floor.url}/apollo-refresh`, refreshTokens[0]!);
+  await checkRefresh(`${floor.url}/fastify-apollo-refresh`, refreshTokens[0]!);
   log(`refresh floor ready at ${floor.url} (pid ${floor.child.pid})`);
   await checkRefresh(`${baseline.url}/refresh`, refreshTokens[0]!);
-  await checkAction(`${baseline.url}/verify`, (await freshAccessTokens(graphql, refreshTokens.slice(0, 1)))[0]!);
+  const [checkToken] = await freshAccessTokens(graphql, refreshTokens.slice(0, 1));
+  for (const route of ['/verify', '/apollo', '/fastify-apollo']) await checkAction(`${baseline.url}${route}`, checkToken!);
   log(`baseline ready at ${baseline.url} (pid ${baseline.child.pid})`);
 
   const report: Report = {
@@ -224,6 +226,10 @@ const THROUGHPUT = [
   // Not the service: the floor's own refresh in the resolver of Apollo Server 5 alone (bench/children/floor.ts,
   // POST /apollo-refresh) against the floor — the most a refresh served through Apollo can reach.
   { scenario: 'refresh', plan: 'refreshApollo', name: 'Apollo Server alone: user_refresh', baselineName: 'floor: node:http + one prepared join + JWT sign', target: undefined },
+  // Not the service: the same two behind Fastify 5 with its defaults and nothing else
+  // (bench/children/fastify-apollo.ts) — the most the service's framework pair can reach.
+  { scenario: 'action', plan: 'actionFastify', name: 'Fastify + Apollo Server alone: action_sample', baselineName: 'Apollo Server alone: action_sample', target: undefined },
+  { scenario: 'refresh', plan: 'refreshFastify', name: 'Fastify + Apollo Server alone: user_refresh', baselineName: 'floor: node:http + one prepared join + JWT sign', target: undefined },
   { scenario: 'login', plan: 'login', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
   { scenario: 'login', plan: 'loginLow', name: 'user_login', baselineName: 'raw `bcrypt.compare` rate', target: TARGETS.login },
 ] as const;
@@ -259,6 +265,14 @@ function plans(ctx: Context): Record<Plan, { service: Side; baseline: Side }> {
     refreshApollo: {
       service: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/apollo-refresh'), c, s, floor),
       baseline: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/refresh'), c, s, floor),
+    },
+    refreshFastify: {
+      service: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/fastify-apollo-refresh'), c, s, floor),
+      baseline: (s) => load(refreshTarget(ctx.refreshTokens, floorUrl, '/refresh'), c, s, floor),
+    },
+    actionFastify: {
+      service: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/fastify-apollo'), c, s, baseline),
+      baseline: async (s) => load(actionTarget(await accessTokens(ctx), baselineUrl, '/apollo'), c, s, baseline),
     },
     action: {
       service: async (s) => load(actionTarget(await accessTokens(ctx), service.url, '/graphql'), c, s, service),

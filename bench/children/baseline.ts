@@ -13,6 +13,8 @@
 //                  of Apollo Server 5 (the service's framework; default settings, its cache-control
 //                  plugin off as in the service), fed from node:http without Express. What the
 //                  framework alone costs, before TypeGraphQL, logging, metrics and the rest.
+//   POST /fastify-apollo  a reference too: the same Apollo Server behind Fastify 5 with its defaults
+//                  (children/fastify-apollo.ts), the framework pair the service answers through.
 //   GET  /readyz   200 once the database answers.
 //
 // Environment (set by bench/processes.ts): PORT, DATABASE_URL, DATABASE_POOL_MAX,
@@ -33,6 +35,7 @@ import { findTokenStatement, tokenCutoffs, type FindTokenParams, type TokenRow }
 import { formatCustomClaims } from '../../src/auth/token-claims';
 import { generateKeyPair } from '../../src/keys/signing-key';
 import { isHotdog } from '../../src/sample/hotdog';
+import { fastifyApollo } from './fastify-apollo';
 import { serveUntilStopped } from './serve';
 
 
@@ -146,7 +149,12 @@ async function main(): Promise<void> {
     res.end(response.body.kind === 'complete' ? response.body.string : '');
   }
 
+  await apolloStarted;
+  const viaFastify = await fastifyApollo('/fastify-apollo', apollo, async (req) => ({ authorization: req.headers.authorization }));
+
   const server = http.createServer((req, res) => {
+    // Fastify reads the body itself.
+    if (req.url === '/fastify-apollo') return viaFastify(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
