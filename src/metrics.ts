@@ -85,16 +85,17 @@ class TalliedHistogram extends Histogram<'operation'> {
   }
 
   private samples(): DurationSample[] {
+    const { name } = this.configuration;
     const samples: DurationSample[] = [];
     for (const [operation, tally] of this.tallies) {
       let cumulative = 0;
       DURATION_BUCKETS.forEach((le, i) => {
         cumulative += tally.buckets[i]!;
-        samples.push({ value: cumulative, labels: { le, operation }, metricName: `${this.configuration.name}_bucket` });
+        samples.push({ value: cumulative, labels: { le, operation }, metricName: `${name}_bucket` });
       });
-      samples.push({ value: tally.count, labels: { le: '+Inf', operation }, metricName: `${this.configuration.name}_bucket` });
-      samples.push({ value: tally.sum, labels: { operation }, metricName: `${this.configuration.name}_sum` });
-      samples.push({ value: tally.count, labels: { operation }, metricName: `${this.configuration.name}_count` });
+      samples.push({ value: tally.count, labels: { le: '+Inf', operation }, metricName: `${name}_bucket` });
+      samples.push({ value: tally.sum, labels: { operation }, metricName: `${name}_sum` });
+      samples.push({ value: tally.count, labels: { operation }, metricName: `${name}_count` });
     }
     return samples;
   }
@@ -121,8 +122,11 @@ export class Metrics {
    */
   private readonly tallies = new Map<string, OperationTally>();
 
+  // The two request series are private: they show the tallies, so an `inc` or `observe` on them
+  // from elsewhere would be overwritten (the counter) or never shown (the histogram) at the next scrape.
+
   /** Finished HTTP requests by GraphQL operation (root field) and HTTP status. */
-  readonly requests = new Counter({
+  private readonly requests = new Counter({
     name: `${PREFIX}http_requests_total`,
     help: 'HTTP requests answered, by GraphQL operation (root field) and HTTP status.',
     labelNames: ['operation', 'status'] as const,
@@ -135,7 +139,7 @@ export class Metrics {
     },
   });
 
-  readonly requestDuration = new TalliedHistogram(
+  private readonly requestDuration = new TalliedHistogram(
     {
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'Time from receiving a request to the end of its answer, by GraphQL operation (root field).',
