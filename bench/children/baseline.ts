@@ -31,7 +31,7 @@ import { GraphQLBoolean, GraphQLError, GraphQLNonNull, GraphQLObjectType, GraphQ
 import { jwtVerify, SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
-import { findTokenStatement, tokenCutoffs, type FindTokenParams, type TokenRow } from '../../src/auth/sessions';
+import { findTokenStatement, tokenCutoffs, type FindTokenParams, type FindTokenResult } from '../../src/auth/sessions';
 import { formatCustomClaims } from '../../src/auth/token-claims';
 import { generateKeyPair } from '../../src/keys/signing-key';
 import { isHotdog } from '../../src/sample/hotdog';
@@ -70,8 +70,8 @@ async function main(): Promise<void> {
     const now = new Date();
     // Any retired token is refused below, so the reuse grace does not matter: 0.
     const { reuseBefore, touchBy } = tokenCutoffs(now, 0);
-    const { rows } = await pool.query<TokenRow>({ name: 'baseline.find_token', text: findToken.text, values: [hash, now, reuseBefore, touchBy] satisfies FindTokenParams });
-    const row = rows[0];
+    const { rows } = await pool.query<FindTokenResult>({ name: 'baseline.find_token', text: findToken.text, values: [hash, now, reuseBefore, touchBy] satisfies FindTokenParams });
+    const row = rows[0]?.token;
     if (!row || row.refusal || row.retired) {
       return graphqlError('The refresh token is invalid or has expired.', 'UNAUTHENTICATED');
     }
