@@ -100,16 +100,28 @@ export interface FindTokenResult {
 /**
  * FIND_TOKEN's parameters. Every instant is computed by the caller from its clock (never the
  * database's now()), and compared as is: timestamps are stored to the millisecond, as Dates are.
+ * Instants travel as milliseconds since the epoch (Date.getTime()), which node-pg sends as the
+ * number's text, where a Date costs it a local-time formatting per parameter on the hot path;
+ * the statement turns them back into the same instants exactly (msSql).
  */
 export type FindTokenParams = [
   tokenHash: string,
   /** The clock's now: a token expiring at or before it is expired. */
-  now: Date,
+  nowMs: number,
   /** A retired token retired before this instant is reuse (now minus the grace: tokenCutoffs). */
-  reuseBefore: Date,
+  reuseBeforeMs: number,
   /** A session last used at or before this instant is due a touch (now minus TOUCH_INTERVAL_MS). */
-  touchBy: Date,
+  touchByMs: number,
 ];
+
+/**
+ * The timestamptz of a parameter holding epoch milliseconds. Exact for every instant a clock can
+ * give: the whole number of milliseconds is exact as a double (under 2^53), and to_timestamp rounds
+ * seconds × 10^6 to whole microseconds, within a fraction of a microsecond of the true value.
+ */
+function msSql(param: string): string {
+  return `to_timestamp(${param}::float8 / 1000)`;
+}
 
 /**
  * The refresh path's one lookup, with the user's granted roles and, given JWT_CLAIMS_FUNCTION, its
@@ -125,13 +137,13 @@ export function findTokenStatement(claimsFunction?: string): Statement<FindToken
     `SELECT json_build_object(
               'session_id', rt.session_id,
               'refusal', CASE WHEN s.revoked_at IS NOT NULL THEN 'ended'
-                              WHEN rt.expires_at <= $2::timestamptz THEN 'expired'
+                              WHEN rt.expires_at <= ${msSql('$2')} THEN 'expired'
                               WHEN NOT u.is_active THEN 'inactive'
                               WHEN u.role_id <> s.role_id THEN 'role_change'
-                              WHEN rt.retired_at < $3::timestamptz THEN 'reuse'
+                              WHEN rt.retired_at < ${msSql('$3')} THEN 'reuse'
                          END,
               'retired', rt.retired_at IS NOT NULL,
-              'touch_due', s.last_used_at <= $4::timestamptz,
+              'touch_due', s.last_used_at <= ${msSql('$4')},
               'amr', s.amr, 'user_id', u.id, 'username', u.username, 'email', u.email,
               'is_anonymous', u.is_anonymous, 'role', r.name,
               'email_verified', u.email_verified_at IS NOT NULL,
@@ -364,7 +376,7 @@ export class Sessions {
   private async lookup(hash: string, now: Date): Promise<TokenRow | undefined> {
     const { reuseBefore, touchBy } = tokenCutoffs(now, this.options.reuseGrace);
     try {
-      const [found] = await this.findToken.rows(this.db.pool, hash, now, reuseBefore, touchBy);
+      const [found] = await this.findToken.rows(this.db.pool, hash, now.getTime(), reuseBefore.getTime(), touchBy.getTime());
       return found?.token;
     } catch (error) {
       throw this.grants.lookupFailure(error);
