@@ -77,7 +77,9 @@ export class AccessTokens {
     private readonly signer: JwtSigner,
   ) {}
 
-  async sign(subject: TokenSubject): Promise<string> {
+  // Not async: the signer's own promise is the answer (an async wrapper would add a promise and
+  // its ticks to every refresh and sign-in).
+  sign(subject: TokenSubject): Promise<string> {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const claims: HasuraClaims = {
       // Custom claims first: the three the session rests on are written last and always win
