@@ -69,8 +69,8 @@ async function main(): Promise<void> {
     const hash = createHash('sha256').update(token).digest('hex');
     const now = new Date();
     // Any retired token is refused below, so the reuse grace does not matter: 0.
-    const { reuseBefore, touchBy } = tokenCutoffs(now, 0);
-    const { rows } = await pool.query<FindTokenResult>({ name: 'baseline.find_token', text: findToken.text, values: [hash, now.getTime(), reuseBefore.getTime(), touchBy.getTime()] satisfies FindTokenParams });
+    const { reuseBeforeMs, touchByMs } = tokenCutoffs(now.getTime(), 0);
+    const { rows } = await pool.query<FindTokenResult>({ name: 'baseline.find_token', text: findToken.text, values: [hash, now.getTime(), reuseBeforeMs, touchByMs] satisfies FindTokenParams });
     const row = rows[0]?.token;
     if (!row || row.refusal || row.retired) {
       return graphqlError('The refresh token is invalid or has expired.', 'UNAUTHENTICATED');

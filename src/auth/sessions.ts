@@ -162,15 +162,15 @@ export function findTokenStatement(claimsFunction?: string): Statement<FindToken
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
- * FIND_TOKEN's cut-offs at `now`. A retired token is reuse once now - retired_at > grace × 1000,
+ * FIND_TOKEN's cut-offs at `nowMs`, in epoch milliseconds as the statement takes them. A retired token is reuse once now - retired_at > grace × 1000,
  * both instants in whole milliseconds (Dates, and timestamptz(3) columns): that is retired_at <
  * now - floor(grace × 1000), for any grace, even one whose milliseconds are not a whole number in
  * floating point (4007ms). A session is due a touch once now - last_used_at >= TOUCH_INTERVAL_MS.
  */
-export function tokenCutoffs(now: Date, reuseGraceSeconds: number): { reuseBefore: Date; touchBy: Date } {
+export function tokenCutoffs(nowMs: number, reuseGraceSeconds: number): { reuseBeforeMs: number; touchByMs: number } {
   return {
-    reuseBefore: new Date(now.getTime() - Math.floor(reuseGraceSeconds * 1000)),
-    touchBy: new Date(now.getTime() - TOUCH_INTERVAL_MS),
+    reuseBeforeMs: nowMs - Math.floor(reuseGraceSeconds * 1000),
+    touchByMs: nowMs - TOUCH_INTERVAL_MS,
   };
 }
 
@@ -374,9 +374,10 @@ export class Sessions {
   }
 
   private lookup(hash: string, now: Date): Promise<TokenRow | undefined> {
-    const { reuseBefore, touchBy } = tokenCutoffs(now, this.options.reuseGrace);
+    const nowMs = now.getTime();
+    const { reuseBeforeMs, touchByMs } = tokenCutoffs(nowMs, this.options.reuseGrace);
     // One promise on the hottest path, not an async wrapper around another.
-    return this.findToken.rows(this.db.pool, hash, now.getTime(), reuseBefore.getTime(), touchBy.getTime()).then(
+    return this.findToken.rows(this.db.pool, hash, nowMs, reuseBeforeMs, touchByMs).then(
       ([found]) => found?.token,
       (error: unknown) => {
         throw this.grants.lookupFailure(error);

@@ -10,18 +10,18 @@ const now = new Date('2026-12-02T10:00:00.123Z');
 
 it.each(['0', '1ms', '9ms', '4007ms', '1500ms', '10s', '10', '1m'])('reuse cut-off for a grace of %s: retired_at < cut-off exactly when now - retired_at > grace', (value) => {
   const grace = parseDuration(value)!;
-  const { reuseBefore } = tokenCutoffs(now, grace);
+  const { reuseBeforeMs } = tokenCutoffs(now.getTime(), grace);
   const graceMs = Math.round(grace * 1000);
   for (let elapsed = Math.max(0, graceMs - 3); elapsed <= graceMs + 3; elapsed += 1) {
     const retiredAt = new Date(now.getTime() - elapsed);
-    expect([elapsed, retiredAt.getTime() < reuseBefore.getTime()]).toEqual([elapsed, now.getTime() - retiredAt.getTime() > grace * 1000]);
+    expect([elapsed, retiredAt.getTime() < reuseBeforeMs]).toEqual([elapsed, now.getTime() - retiredAt.getTime() > grace * 1000]);
   }
 });
 
 it('touch cut-off: last_used_at <= cut-off exactly when now - last_used_at >= 60 s', () => {
-  const { touchBy } = tokenCutoffs(now, 10);
+  const { touchByMs } = tokenCutoffs(now.getTime(), 10);
   for (let elapsed = 59_997; elapsed <= 60_003; elapsed += 1) {
     const lastUsedAt = new Date(now.getTime() - elapsed);
-    expect([elapsed, lastUsedAt.getTime() <= touchBy.getTime()]).toEqual([elapsed, elapsed >= 60_000]);
+    expect([elapsed, lastUsedAt.getTime() <= touchByMs]).toEqual([elapsed, elapsed >= 60_000]);
   }
 });
