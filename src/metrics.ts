@@ -48,7 +48,8 @@ class OperationTally {
   count = 0;
   readonly statuses = new Map<number, number>();
 
-  observe(seconds: number): void {
+  record(status: number, seconds: number): void {
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     this.sum += seconds;
     this.count++;
     for (let i = 0; i < DURATION_BUCKETS.length; i++) {
@@ -246,8 +247,7 @@ export class Metrics {
       tally = new OperationTally();
       this.tallies.set(operation, tally);
     }
-    tally.observe(seconds);
-    tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
+    tally.record(status, seconds);
   }
 
   emailSent(kind: EmailKind): void {
